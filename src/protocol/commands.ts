@@ -1,0 +1,197 @@
+/**
+ * SMTP commands (RFC 5321 4.1.1, with LHLO from RFC 2033, BDAT from RFC 3030, STARTTLS from
+ * RFC 3207 and AUTH from RFC 4954): parsed from a line into a typed value, and formatted back.
+ * @module
+ */
+import { type Address, formatPath, isDomainOrLiteral, parsePath, unsafeCharacter } from './address.js';
+import { SmtpError } from './errors.js';
+import {
+  ALL_MAIL_KEYWORDS,
+  ALL_RCPT_KEYWORDS,
+  formatMailParameters,
+  formatRcptParameters,
+  type MailKeyword,
+  type MailParameters,
+  parseMailParameters,
+  parseRcptParameters,
+  type RcptKeyword,
+  type RcptParameters,
+} from './parameters.js';
+import { Replies } from './replies.js';
+import { decodeUtf8Strict } from './utf8.js';
+
+export type Command =
+  | { readonly verb: 'EHLO' | 'HELO' | 'LHLO'; readonly domain: string }
+  | { readonly verb: 'MAIL'; readonly from: Address | null; readonly params: MailParameters }
+  | { readonly verb: 'RCPT'; readonly to: Address; readonly params: RcptParameters }
+  | { readonly verb: 'DATA' | 'RSET' | 'QUIT' | 'STARTTLS' }
+  | { readonly verb: 'NOOP' | 'HELP'; readonly argument?: string }
+  | { readonly verb: 'VRFY' | 'EXPN'; readonly argument: string }
+  | { readonly verb: 'BDAT'; readonly size: number; readonly last: boolean }
+  | { readonly verb: 'AUTH'; readonly mechanism: string; readonly initialResponse?: string }
+  /** A verb this parser does not know; the server answers 500 5.5.1. */
+  | { readonly verb: 'UNKNOWN'; readonly name: string; readonly argument: string };
+
+export type Verb = Command['verb'];
+
+export interface ParseCommandOptions {
+  /** MAIL parameters to accept; others give 555. Default: all that esmtp knows. Empty after HELO. */
+  mailParameters?: ReadonlySet<MailKeyword>;
+  /** RCPT parameters to accept; others give 555. */
+  rcptParameters?: ReadonlySet<RcptKeyword>;
+}
+
+const NO_ARGUMENT = new Set(['DATA', 'RSET', 'QUIT', 'STARTTLS']);
+const MECHANISM = /^[A-Z0-9_-]{1,20}$/;
+const BASE64_OR_EQUALS = /^(?:[A-Za-z0-9+/]+={0,2}|=)$/;
+
+/**
+ * Parses one command line (without its CRLF). Verbs and `FROM:`/`TO:` are case-insensitive.
+ * Throws an {@link SmtpError} with the reply a server should send: 500 5.5.2 for a malformed line,
+ * 501 for bad arguments, 555 for unknown parameters, 553 5.6.7 for a non-ASCII sender without SMTPUTF8.
+ * A verb it does not know is not an error: it parses as `UNKNOWN`.
+ */
+export function parseCommand(line: string, options: ParseCommandOptions = {}): Command {
+  const space = line.indexOf(' ');
+  const name = (space < 0 ? line : line.slice(0, space)).toUpperCase();
+  const argument = space < 0 ? '' : line.slice(space + 1);
+  switch (name) {
+    case 'MAIL':
+      return parseMail(argument, options.mailParameters ?? ALL_MAIL_KEYWORDS);
+    case 'RCPT':
+      return parseRcpt(argument, options.rcptParameters ?? ALL_RCPT_KEYWORDS);
+    case 'EHLO':
+    case 'HELO':
+    case 'LHLO': {
+      const domain = argument.trimEnd();
+      if (domain === '') throw new SmtpError(Replies.argumentRequired);
+      if (!isDomainOrLiteral(domain)) throw new SmtpError(Replies.invalidDomain);
+      return { verb: name, domain };
+    }
+    case 'DATA':
+    case 'RSET':
+    case 'QUIT':
+    case 'STARTTLS':
+      // Trailing spaces are not an argument; anything else is (RFC 5321 4.1.1: 501).
+      if (argument.trimEnd() !== '') throw new SmtpError(Replies.noArguments);
+      return { verb: name };
+    case 'NOOP':
+    case 'HELP':
+      return argument === '' ? { verb: name } : { verb: name, argument };
+    case 'VRFY':
+    case 'EXPN':
+      if (argument.trim() === '') throw new SmtpError(Replies.argumentRequired);
+      return { verb: name, argument };
+    case 'BDAT':
+      return parseBdat(argument);
+    case 'AUTH':
+      return parseAuth(argument);
+    default:
+      if (!/^[A-Z][A-Z0-9-]*$/.test(name)) throw new SmtpError(Replies.syntaxError);
+      return { verb: 'UNKNOWN', name, argument };
+  }
+}
+
+/**
+ * Parses a command line given as bytes. Lines that are not valid UTF-8 give 500 5.5.2. A NUL
+ * anywhere in a command line is refused the same way: no command has a use for it.
+ */
+export function parseCommandLine(bytes: Uint8Array, options: ParseCommandOptions = {}): Command {
+  const line = bytes.indexOf(0) >= 0 ? undefined : decodeUtf8Strict(bytes);
+  if (line === undefined) throw new SmtpError(Replies.syntaxError);
+  return parseCommand(line, options);
+}
+
+/**
+ * Formats a command as a line, without the CRLF. Refuses (TypeError, or EsmtpError `EENVELOPE` for
+ * addresses) anything that would not parse back to the same command or could break the line.
+ */
+export function formatCommand(command: Command): string {
+  switch (command.verb) {
+    case 'EHLO':
+    case 'HELO':
+    case 'LHLO':
+      if (!isDomainOrLiteral(command.domain)) throw new TypeError(`invalid ${command.verb} domain: ${command.domain}`);
+      return `${command.verb} ${command.domain}`;
+    case 'MAIL':
+      return `MAIL FROM:${formatPath(command.from)}${formatMailParameters(command.params)}`;
+    case 'RCPT':
+      return `RCPT TO:${formatPath(command.to)}${formatRcptParameters(command.params)}`;
+    case 'BDAT':
+      if (!Number.isSafeInteger(command.size) || command.size < 0) throw new TypeError('BDAT size must be a non-negative integer');
+      return `BDAT ${command.size}${command.last ? ' LAST' : ''}`;
+    case 'AUTH': {
+      const mechanism = command.mechanism.toUpperCase();
+      if (!MECHANISM.test(mechanism)) throw new TypeError(`invalid SASL mechanism name: ${command.mechanism}`);
+      const response = command.initialResponse;
+      if (response === undefined) return `AUTH ${mechanism}`;
+      if (response !== '=' && !BASE64_OR_EQUALS.test(response)) throw new TypeError('initial response must be base64');
+      return `AUTH ${mechanism} ${response}`;
+    }
+    case 'UNKNOWN':
+      return withArgument(command.name, command.argument);
+    default:
+      return 'argument' in command ? withArgument(command.verb, command.argument) : command.verb;
+  }
+}
+
+function withArgument(verb: string, argument: string | undefined): string {
+  if (argument === undefined || argument === '') return verb;
+  const unsafe = unsafeCharacter(argument.replace(/[<>]/g, ''));
+  if (unsafe !== undefined) throw new TypeError(`${verb} argument must not contain ${unsafe}`);
+  return `${verb} ${argument}`;
+}
+
+function parseMail(argument: string, allowed: ReadonlySet<MailKeyword>): Command {
+  const bad = Replies.badSenderSyntax;
+  const [pathText, rest] = splitPath(argument, 'FROM:', bad);
+  const from = parsePath(pathText, 'reverse', { syntaxError: bad });
+  const params = parseMailParameters(rest, allowed);
+  if (from?.utf8 && !params.smtputf8) throw new SmtpError(Replies.utf8NotAllowed);
+  return { verb: 'MAIL', from, params };
+}
+
+function parseRcpt(argument: string, allowed: ReadonlySet<RcptKeyword>): Command {
+  const bad = Replies.badRecipientSyntax;
+  const [pathText, rest] = splitPath(argument, 'TO:', bad);
+  const to = parsePath(pathText, 'forward', { syntaxError: bad }) as Address;
+  const params = parseRcptParameters(rest, allowed);
+  return { verb: 'RCPT', to, params };
+}
+
+/**
+ * Splits `FROM:<path> params` into the path (with brackets) and the parameter text. A space after
+ * the colon is tolerated, as many clients send one; a path without brackets is not.
+ */
+function splitPath(argument: string, prefix: string, bad: SmtpError['reply']): [string, string] {
+  if (argument.slice(0, prefix.length).toUpperCase() !== prefix) throw new SmtpError(Replies.syntaxError);
+  let start = prefix.length;
+  while (argument[start] === ' ') start++;
+  if (argument[start] !== '<') throw new SmtpError(bad);
+  let quoted = false;
+  for (let i = start + 1; i < argument.length; i++) {
+    const c = argument[i];
+    if (quoted && c === '\\') i++;
+    else if (c === '"') quoted = !quoted;
+    else if (c === '>' && !quoted) {
+      const rest = argument.slice(i + 1);
+      if (rest !== '' && rest[0] !== ' ') throw new SmtpError(bad);
+      return [argument.slice(start, i + 1), rest];
+    }
+  }
+  throw new SmtpError(bad);
+}
+
+function parseBdat(argument: string): Command {
+  const m = /^(\d{1,15})(?: +(LAST))? *$/i.exec(argument);
+  if (m === null) throw new SmtpError(Replies.badParameter);
+  return { verb: 'BDAT', size: Number(m[1]), last: m[2] !== undefined };
+}
+
+function parseAuth(argument: string): Command {
+  const [mech = '', response, ...extra] = argument.trimEnd().split(' ');
+  const mechanism = mech.toUpperCase();
+  if (!MECHANISM.test(mechanism) || extra.length > 0) throw new SmtpError(Replies.argumentRequired);
+  if (response === undefined) return { verb: 'AUTH', mechanism };
+  return { verb: 'AUTH', mechanism, initialResponse: response };
+}

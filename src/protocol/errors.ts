@@ -1,0 +1,88 @@
+/**
+ * The two error types of esmtp.
+ *
+ * - {@link SmtpError}: an SMTP reply as an error. A server hook throws one to refuse with that reply;
+ *   a parser throws one carrying the reply a server should send; the client throws one when the
+ *   server refused. `code` is the numeric reply code.
+ * - {@link EsmtpError}: everything else that can go wrong on the client side, with a string `code`
+ *   in the Node style (`ETIMEOUT`, `ETLS`, ...) to branch on.
+ * @module
+ */
+import { type Reply, reply, replyText } from './reply.js';
+
+/** An SMTP reply carried as an error. */
+export class SmtpError extends Error {
+  override readonly name = 'SmtpError';
+  /** The reply this error stands for, as it goes on the wire. */
+  readonly reply: Reply;
+
+  /**
+   * `new SmtpError(550, '5.7.1', 'relaying denied')`, `new SmtpError(550, 'no such user')`, or
+   * `new SmtpError(reply)`.
+   */
+  constructor(code: number, enhanced: string | undefined, text: string | readonly string[]);
+  constructor(code: number, text: string);
+  constructor(reply: Reply);
+  constructor(
+    codeOrReply: number | Reply,
+    enhancedOrText?: string | undefined,
+    text?: string | readonly string[],
+  ) {
+    let r: Reply;
+    if (typeof codeOrReply !== 'number') r = codeOrReply;
+    else if (arguments.length === 2) r = reply(codeOrReply, undefined, enhancedOrText ?? '');
+    else r = reply(codeOrReply, enhancedOrText, text ?? '');
+    if (!Number.isInteger(r.code) || r.code < 200 || r.code > 599) {
+      throw new RangeError(`SMTP reply code must be an integer from 200 to 599, got ${String(r.code)}`);
+    }
+    super(replyText(r));
+    this.reply = r;
+  }
+
+  /** The numeric reply code, such as 550. */
+  get code(): number {
+    return this.reply.code;
+  }
+
+  /** The enhanced status code, such as `5.7.1`, if the reply has one. */
+  get enhanced(): string | undefined {
+    return this.reply.enhanced;
+  }
+}
+
+/** The codes of {@link EsmtpError}. */
+export type EsmtpErrorCode =
+  /** A connect, greeting, command or data deadline passed. */
+  | 'ETIMEOUT'
+  /** The peer broke the protocol: a malformed or unexpected reply. */
+  | 'EPROTOCOL'
+  /** TLS was required and could not be had, or the handshake or certificate check failed. */
+  | 'ETLS'
+  /** Authentication failed or could not be attempted safely. */
+  | 'EAUTH'
+  /** The envelope is invalid (bad address, no recipients) or was refused whole. */
+  | 'EENVELOPE'
+  /** The message is larger than the server accepts. */
+  | 'ESIZE'
+  /** The envelope needs SMTPUTF8 and the server does not offer it. */
+  | 'EUTF8'
+  /** The message itself cannot be sent as it is (bare line ends in strict mode, 8-bit data without 8BITMIME). */
+  | 'EMESSAGE'
+  /** The connection failed or closed unexpectedly. */
+  | 'ECONNECTION'
+  /** The operation was aborted through its AbortSignal. */
+  | 'EABORT';
+
+/** A typed, non-reply error. Branch on `code`. */
+export class EsmtpError extends Error {
+  override readonly name = 'EsmtpError';
+  readonly code: EsmtpErrorCode;
+  /** The server reply behind this error, when there was one. */
+  readonly reply: Reply | undefined;
+
+  constructor(code: EsmtpErrorCode, message: string, options: { reply?: Reply; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.reply = options.reply;
+  }
+}

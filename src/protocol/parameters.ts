@@ -1,0 +1,200 @@
+/**
+ * ESMTP parameters of MAIL and RCPT (RFC 5321 4.1.2 `esmtp-param`), read into typed values:
+ * SIZE (RFC 1870), BODY (RFC 6152, RFC 3030), SMTPUTF8 (RFC 6531), RET, ENVID, NOTIFY and ORCPT
+ * (RFC 3461), AUTH= (RFC 4954 5) and REQUIRETLS (RFC 8689).
+ * @module
+ */
+import { SmtpError } from './errors.js';
+import { Replies } from './replies.js';
+import { decodeXtext, encodeXtext } from './xtext.js';
+
+export type BodyType = '7BIT' | '8BITMIME' | 'BINARYMIME';
+export type NotifyCondition = 'SUCCESS' | 'FAILURE' | 'DELAY';
+
+/** The parameters of a MAIL command. Absent ones are left out. */
+export interface MailParameters {
+  /** SIZE=: the declared message size in octets. Larger than 2^53 - 1 reads as Infinity. */
+  size?: number;
+  body?: BodyType;
+  smtputf8?: true;
+  ret?: 'FULL' | 'HDRS';
+  /** ENVID=, decoded from xtext. */
+  envid?: string;
+  /** AUTH=, decoded from xtext: the mailbox the message was submitted by, or `<>`. */
+  auth?: string;
+  requiretls?: true;
+}
+
+/** The parameters of a RCPT command. */
+export interface RcptParameters {
+  /** NOTIFY=: `['NEVER']` alone, or any of SUCCESS, FAILURE and DELAY. */
+  notify?: readonly ('NEVER' | NotifyCondition)[];
+  /** ORCPT=: the address type (such as `rfc822`) and the original recipient, decoded from xtext. */
+  orcpt?: { readonly type: string; readonly address: string };
+}
+
+export type MailKeyword = 'SIZE' | 'BODY' | 'SMTPUTF8' | 'RET' | 'ENVID' | 'AUTH' | 'REQUIRETLS';
+export type RcptKeyword = 'NOTIFY' | 'ORCPT';
+
+export const ALL_MAIL_KEYWORDS: ReadonlySet<MailKeyword> = new Set([
+  'SIZE',
+  'BODY',
+  'SMTPUTF8',
+  'RET',
+  'ENVID',
+  'AUTH',
+  'REQUIRETLS',
+]);
+export const ALL_RCPT_KEYWORDS: ReadonlySet<RcptKeyword> = new Set(['NOTIFY', 'ORCPT']);
+
+const KEYWORD = /^[A-Za-z0-9][A-Za-z0-9-]*$/;
+// esmtp-value: %d33-60 / %d62-126, and UTF-8 under SMTPUTF8 (RFC 6531 3.3).
+const VALUE = /^[!-<>-~\u0080-\uFFFF]+$/;
+const ADDR_TYPE = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+(?:\.[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+)*$/;
+const MAX_ENVID = 100;
+
+/**
+ * Splits `keyword[=value]` parameters separated by spaces into a map of upper-case keyword to raw
+ * value (`''` when it has none). A malformed or repeated parameter gives 501 5.5.4; a keyword not in
+ * `allowed` gives 555 5.5.4.
+ */
+export function splitParameters(text: string, allowed: ReadonlySet<string>): Map<string, string | undefined> {
+  const out = new Map<string, string | undefined>();
+  for (const part of text.split(' ')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const keyword = (eq < 0 ? part : part.slice(0, eq)).toUpperCase();
+    const value = eq < 0 ? undefined : part.slice(eq + 1);
+    if (!KEYWORD.test(keyword) || (value !== undefined && !VALUE.test(value))) {
+      throw new SmtpError(Replies.badParameter);
+    }
+    if (!allowed.has(keyword)) throw new SmtpError(Replies.unknownParameter);
+    if (out.has(keyword)) throw new SmtpError(Replies.badParameter);
+    out.set(keyword, value);
+  }
+  return out;
+}
+
+/** Reads MAIL parameters from the text after the path. */
+export function parseMailParameters(
+  text: string,
+  allowed: ReadonlySet<MailKeyword> = ALL_MAIL_KEYWORDS,
+): MailParameters {
+  const params: MailParameters = {};
+  for (const [keyword, value] of splitParameters(text, allowed)) {
+    switch (keyword) {
+      case 'SIZE':
+        if (value === undefined || !/^\d{1,20}$/.test(value)) throw badValue(keyword);
+        params.size = Number.isSafeInteger(Number(value)) ? Number(value) : Number.POSITIVE_INFINITY;
+        break;
+      case 'BODY':
+        params.body = oneOf(keyword, value, ['7BIT', '8BITMIME', 'BINARYMIME'] as const);
+        break;
+      case 'RET':
+        params.ret = oneOf(keyword, value, ['FULL', 'HDRS'] as const);
+        break;
+      case 'ENVID': {
+        const envid = xtextValue(keyword, value);
+        if (envid.length > MAX_ENVID || /[^\x20-\x7e]/.test(envid)) throw badValue(keyword);
+        params.envid = envid;
+        break;
+      }
+      case 'AUTH':
+        params.auth = xtextValue(keyword, value);
+        break;
+      default: // SMTPUTF8, REQUIRETLS: flags without a value
+        if (value !== undefined) throw badValue(keyword);
+        if (keyword === 'SMTPUTF8') params.smtputf8 = true;
+        else params.requiretls = true;
+    }
+  }
+  return params;
+}
+
+/** Reads RCPT parameters from the text after the path. */
+export function parseRcptParameters(
+  text: string,
+  allowed: ReadonlySet<RcptKeyword> = ALL_RCPT_KEYWORDS,
+): RcptParameters {
+  const params: RcptParameters = {};
+  for (const [keyword, value] of splitParameters(text, allowed)) {
+    if (keyword === 'NOTIFY') params.notify = parseNotify(value);
+    else {
+      const semi = value?.indexOf(';') ?? -1;
+      const type = value?.slice(0, semi) ?? '';
+      if (semi <= 0 || !ADDR_TYPE.test(type)) throw badValue(keyword);
+      const address = xtextValue(keyword, value?.slice(semi + 1));
+      if (address === '') throw badValue(keyword);
+      params.orcpt = { type, address };
+    }
+  }
+  return params;
+}
+
+/** Formats MAIL parameters as ` KEY=value ...` (with a leading space), or '' when there are none. */
+export function formatMailParameters(params: MailParameters): string {
+  let out = '';
+  if (params.size !== undefined) out += ` SIZE=${formatSize(params.size)}`;
+  if (params.body !== undefined) out += ` BODY=${params.body}`;
+  if (params.smtputf8) out += ' SMTPUTF8';
+  if (params.ret !== undefined) out += ` RET=${params.ret}`;
+  if (params.envid !== undefined) out += ` ENVID=${encodeXtext(checkedText('ENVID', params.envid))}`;
+  if (params.auth !== undefined) out += ` AUTH=${encodeXtext(checkedText('AUTH', params.auth))}`;
+  if (params.requiretls) out += ' REQUIRETLS';
+  return out;
+}
+
+/** Formats RCPT parameters as ` KEY=value ...` (with a leading space), or ''. */
+export function formatRcptParameters(params: RcptParameters): string {
+  let out = '';
+  if (params.notify !== undefined) out += ` NOTIFY=${params.notify.join(',')}`;
+  if (params.orcpt !== undefined) {
+    out += ` ORCPT=${params.orcpt.type};${encodeXtext(checkedText('ORCPT', params.orcpt.address))}`;
+  }
+  return out;
+}
+
+function parseNotify(value: string | undefined): RcptParameters['notify'] {
+  const list = (value ?? '').toUpperCase().split(',');
+  if (list.length === 1 && list[0] === 'NEVER') return ['NEVER'];
+  const seen = new Set<NotifyCondition>();
+  for (const item of list) {
+    if ((item !== 'SUCCESS' && item !== 'FAILURE' && item !== 'DELAY') || seen.has(item)) {
+      throw badValue('NOTIFY');
+    }
+    seen.add(item);
+  }
+  return [...seen];
+}
+
+function oneOf<T extends string>(keyword: string, value: string | undefined, choices: readonly T[]): T {
+  const upper = value?.toUpperCase();
+  const found = choices.find((c) => c === upper);
+  if (found === undefined) throw badValue(keyword);
+  return found;
+}
+
+/** Decodes an xtext value; one that is malformed or decodes to CR, LF or NUL gives 501. */
+function xtextValue(keyword: string, value: string | undefined): string {
+  const decoded = value === undefined ? undefined : decodeXtext(value);
+  if (decoded === undefined || /[\r\n\0]/.test(decoded)) throw badValue(keyword);
+  return decoded;
+}
+
+function formatSize(size: number): string {
+  if (!Number.isSafeInteger(size) || size < 0) throw new TypeError(`SIZE must be a non-negative integer, got ${size}`);
+  return String(size);
+}
+
+function checkedText(keyword: string, text: string): string {
+  // xtext keeps the line safe whatever the text; these would only be refused by the server (501).
+  if (/[\r\n\0]/.test(text)) {
+    throw new TypeError(`${keyword} must not contain CR, LF or NUL`);
+  }
+  return text;
+}
+
+function badValue(keyword: string): SmtpError {
+  const r = Replies.badParameter;
+  return new SmtpError(r.code, r.enhanced, `Invalid ${keyword} parameter`);
+}
