@@ -3,10 +3,19 @@
  * extension of RFC 6531 3.3.
  * @module
  */
+
+import {
+  exceedsOctets,
+  hasNonAscii,
+  isAtextCode,
+  isDotString,
+  Scan,
+  scanDomainName,
+  scanDotString,
+} from './chars.js';
 import { EsmtpError, SmtpError } from './errors.js';
 import { Replies } from './replies.js';
 import type { Reply } from './reply.js';
-import { utf8Length } from './utf8.js';
 
 /** A mailbox from a path. `<>` is represented by `null` where a path may be null. */
 export interface Address {
@@ -32,12 +41,6 @@ const MAX_DOMAIN = 255;
 const MAX_PATH = 256;
 const MAX_LABEL = 63;
 
-// RFC 5322 atext; RFC 6531 adds every non-ASCII character.
-const ATEXT = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~\u0080-\uFFFF]$/;
-const DOT_STRING = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~\u0080-\uFFFF]+(?:\.[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~\u0080-\uFFFF]+)*$/;
-const NON_ASCII = /[^\x00-\x7f]/;
-// Letters, digits and hyphens, not first or last; `_` is accepted too, as many real hosts use it.
-const LABEL = /^[A-Za-z0-9_\u0080-\uFFFF](?:[A-Za-z0-9_\-\u0080-\uFFFF]*[A-Za-z0-9_\u0080-\uFFFF])?$/;
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 const HEX16 = /^[0-9A-Fa-f]{1,4}$/;
 
@@ -46,35 +49,52 @@ const HEX16 = /^[0-9A-Fa-f]{1,4}$/;
  * `<>`. `reverse` paths may be null; forward paths may also be `<Postmaster>`.
  * Throws an {@link SmtpError} with the reply a server should send.
  */
-export function parsePath(text: string, kind: 'reverse' | 'forward', options: PathOptions = {}): Address | null {
-  const bad = options.syntaxError ?? (kind === 'reverse' ? Replies.badSenderSyntax : Replies.badRecipientSyntax);
+export function parsePath(
+  text: string,
+  kind: 'reverse' | 'forward',
+  options: PathOptions = {},
+): Address | null {
+  const bad =
+    options.syntaxError ?? (kind === 'reverse' ? Replies.badSenderSyntax : Replies.badRecipientSyntax);
   if (text.length < 2 || text[0] !== '<' || text[text.length - 1] !== '>') throw new SmtpError(bad);
-  if (utf8Length(text) > MAX_PATH) throw new SmtpError(bad.code, bad.enhanced, 'Path too long');
+  if (exceedsOctets(text, MAX_PATH)) throw new SmtpError(bad.code, bad.enhanced, 'Path too long');
   let inner = text.slice(1, -1);
   if (inner === '') {
     if (kind === 'reverse') return null;
     throw new SmtpError(bad);
   }
   if (inner[0] === '@') inner = dropSourceRoute(inner, bad);
-  if (kind === 'forward' && inner.toLowerCase() === 'postmaster') {
+  if (kind === 'forward' && inner.length === 10 && inner.toLowerCase() === 'postmaster') {
     return { localPart: inner, domain: '', address: inner, utf8: false };
   }
-  return parseMailbox(inner, { ...options, syntaxError: bad });
+  return readMailbox(inner, bad, options.allowUtf8 !== false);
 }
 
 /** Parses `local-part@domain` (no angle brackets). Throws an {@link SmtpError}. */
 export function parseMailbox(text: string, options: PathOptions = {}): Address {
-  const bad = options.syntaxError ?? Replies.badRecipientSyntax;
+  return readMailbox(text, options.syntaxError ?? Replies.badRecipientSyntax, options.allowUtf8 !== false);
+}
+
+function readMailbox(text: string, bad: Reply, allowUtf8: boolean): Address {
   const at = text.lastIndexOf('@');
   if (at <= 0) throw new SmtpError(bad);
   const rawLocal = text.slice(0, at);
   const domain = text.slice(at + 1);
-  const localPart = parseLocalPart(rawLocal, bad);
-  if (utf8Length(localPart) > MAX_LOCAL_PART) throw new SmtpError(bad.code, bad.enhanced, 'Local part too long');
-  if (!isDomainOrLiteral(domain)) throw new SmtpError(bad);
-  const utf8 = NON_ASCII.test(text);
-  if (utf8 && options.allowUtf8 === false) throw new SmtpError(Replies.utf8NotAllowed);
-  return { localPart, domain, address: `${quoteLocalPart(localPart)}@${domain}`, utf8 };
+  const quoted = rawLocal.charCodeAt(0) === 0x22;
+  const localPart = quoted ? unquote(rawLocal, bad) : rawLocal;
+  const localScan = quoted ? (hasNonAscii(localPart) ? Scan.NonAscii : Scan.Ascii) : scanDotString(localPart);
+  if (localScan === Scan.Invalid) throw new SmtpError(bad);
+  if (exceedsOctets(localPart, MAX_LOCAL_PART)) {
+    throw new SmtpError(bad.code, bad.enhanced, 'Local part too long');
+  }
+  const domainScan =
+    domain.charCodeAt(0) === 0x5b ? literalScan(domain) : scanDomainName(domain, MAX_DOMAIN, MAX_LABEL);
+  if (domainScan === Scan.Invalid) throw new SmtpError(bad);
+  const utf8 = localScan === Scan.NonAscii || domainScan === Scan.NonAscii;
+  if (utf8 && !allowUtf8) throw new SmtpError(Replies.utf8NotAllowed);
+  // An unquoted local part is already canonical; a quoted one is quoted again only if it must be.
+  const address = quoted ? `${quoteLocalPart(localPart)}@${domain}` : text;
+  return { localPart, domain, address, utf8 };
 }
 
 /** True for a domain name (RFC 5321 Domain, with U-labels) or a valid address literal. */
@@ -84,11 +104,11 @@ export function isDomainOrLiteral(text: string): boolean {
 
 /** True for an RFC 5321 Domain: dot-separated labels of letters, digits and inner hyphens (and `_`, U-labels). */
 export function isDomain(text: string): boolean {
-  if (text === '' || utf8Length(text) > MAX_DOMAIN) return false;
-  for (const label of text.split('.')) {
-    if (!LABEL.test(label) || utf8Length(label) > MAX_LABEL) return false;
-  }
-  return true;
+  return scanDomainName(text, MAX_DOMAIN, MAX_LABEL) !== Scan.Invalid;
+}
+
+function literalScan(text: string): Scan {
+  return isAddressLiteral(text) ? Scan.Ascii : Scan.Invalid;
 }
 
 /** True for `[IPv4]` or `[IPv6:...]` with a valid address inside. */
@@ -101,10 +121,14 @@ export function isAddressLiteral(text: string): boolean {
 
 export function isIPv4(text: string): boolean {
   const m = IPV4.exec(text);
-  return m !== null && m.slice(1).every((part) => Number(part) <= 255);
+  return m?.slice(1).every((part) => Number(part) <= 255) ?? false;
 }
 
-/** RFC 5321 IPv6-addr: eight groups, or `::` standing for two or more zero groups with at most six others. */
+/**
+ * An IPv6 address in text form: eight groups, or `::` standing for omitted zero groups, with an
+ * optional IPv4 tail. RFC 5321 4.1.3 lets `::` stand for two groups at least; RFC 4291 2.2 for
+ * one, and some formatters write it so. Both are accepted.
+ */
 export function isIPv6(text: string): boolean {
   const halves = text.split('::');
   if (halves.length > 2) return false;
@@ -114,18 +138,18 @@ export function isIPv6(text: string): boolean {
   const all = [...head, ...tail];
   let count = all.length;
   const last = all[all.length - 1];
-  if (last !== undefined && last.includes('.')) {
+  if (last?.includes('.')) {
     if (!isIPv4(last)) return false;
     all.pop();
     count += 1; // an IPv4 tail stands for two groups
   }
   if (!all.every((g) => HEX16.test(g))) return false;
-  return halves.length === 2 ? count <= 6 : count === 8;
+  return halves.length === 2 ? count <= 7 : count === 8;
 }
 
 /** Quotes a local part when it is not a dot-string (RFC 5321 4.1.2), escaping `"` and `\`. */
 export function quoteLocalPart(localPart: string): string {
-  if (DOT_STRING.test(localPart)) return localPart;
+  if (isDotString(localPart)) return localPart;
   return `"${localPart.replace(/["\\]/g, '\\$&')}"`;
 }
 
@@ -160,7 +184,9 @@ export function unsafeCharacter(text: string): string | undefined {
     if (c === 0x3c || c === 0x3e) return `'${text[i]}'`;
     const low = c & 0xff;
     if (low === 0x0d || low === 0x0a || low === 0x00) {
-      return c > 0xff ? `U+${c.toString(16).toUpperCase().padStart(4, '0')}, which narrows to a control character` : 'CR, LF or NUL';
+      return c > 0xff
+        ? `U+${c.toString(16).toUpperCase().padStart(4, '0')}, which narrows to a control character`
+        : 'CR, LF or NUL';
     }
   }
   return undefined;
@@ -175,11 +201,8 @@ function dropSourceRoute(inner: string, bad: Reply): string {
   return inner.slice(colon + 1);
 }
 
-function parseLocalPart(raw: string, bad: Reply): string {
-  if (raw[0] !== '"') {
-    if (!DOT_STRING.test(raw)) throw new SmtpError(bad);
-    return raw;
-  }
+/** The content of a quoted local part (RFC 5321 Quoted-string), escapes removed. */
+function unquote(raw: string, bad: Reply): string {
   if (raw.length < 2 || raw[raw.length - 1] !== '"') throw new SmtpError(bad);
   let out = '';
   for (let i = 1; i < raw.length - 1; i++) {
@@ -199,5 +222,5 @@ function parseLocalPart(raw: string, bad: Reply): string {
 
 /** Whether one character may stand in a dot-atom (exported for the grammar tests). */
 export function isAtext(char: string): boolean {
-  return ATEXT.test(char);
+  return char.length === 1 && isAtextCode(char.charCodeAt(0));
 }

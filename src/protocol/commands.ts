@@ -4,6 +4,7 @@
  * @module
  */
 import { type Address, formatPath, isDomainOrLiteral, parsePath, unsafeCharacter } from './address.js';
+import { findIgnoringCase, matchesIgnoringCase } from './chars.js';
 import { SmtpError } from './errors.js';
 import {
   ALL_MAIL_KEYWORDS,
@@ -41,7 +42,23 @@ export interface ParseCommandOptions {
   rcptParameters?: ReadonlySet<RcptKeyword>;
 }
 
-const NO_ARGUMENT = new Set(['DATA', 'RSET', 'QUIT', 'STARTTLS']);
+const VERBS = [
+  'MAIL',
+  'RCPT',
+  'DATA',
+  'BDAT',
+  'RSET',
+  'NOOP',
+  'QUIT',
+  'EHLO',
+  'HELO',
+  'LHLO',
+  'VRFY',
+  'EXPN',
+  'HELP',
+  'AUTH',
+  'STARTTLS',
+] as const;
 const MECHANISM = /^[A-Z0-9_-]{1,20}$/;
 const BASE64_OR_EQUALS = /^(?:[A-Za-z0-9+/]+={0,2}|=)$/;
 
@@ -53,13 +70,13 @@ const BASE64_OR_EQUALS = /^(?:[A-Za-z0-9+/]+={0,2}|=)$/;
  */
 export function parseCommand(line: string, options: ParseCommandOptions = {}): Command {
   const space = line.indexOf(' ');
-  const name = (space < 0 ? line : line.slice(0, space)).toUpperCase();
+  const end = space < 0 ? line.length : space;
+  const name = findIgnoringCase(line, 0, end, VERBS) ?? line.slice(0, end).toUpperCase();
+  // MAIL and RCPT, the hot path, read the line in place; the others take their argument as a copy.
+  if (name === 'MAIL') return parseMail(line, end + 1, options.mailParameters ?? ALL_MAIL_KEYWORDS);
+  if (name === 'RCPT') return parseRcpt(line, end + 1, options.rcptParameters ?? ALL_RCPT_KEYWORDS);
   const argument = space < 0 ? '' : line.slice(space + 1);
   switch (name) {
-    case 'MAIL':
-      return parseMail(argument, options.mailParameters ?? ALL_MAIL_KEYWORDS);
-    case 'RCPT':
-      return parseRcpt(argument, options.rcptParameters ?? ALL_RCPT_KEYWORDS);
     case 'EHLO':
     case 'HELO':
     case 'LHLO': {
@@ -111,21 +128,25 @@ export function formatCommand(command: Command): string {
     case 'EHLO':
     case 'HELO':
     case 'LHLO':
-      if (!isDomainOrLiteral(command.domain)) throw new TypeError(`invalid ${command.verb} domain: ${command.domain}`);
+      if (!isDomainOrLiteral(command.domain))
+        throw new TypeError(`invalid ${command.verb} domain: ${command.domain}`);
       return `${command.verb} ${command.domain}`;
     case 'MAIL':
       return `MAIL FROM:${formatPath(command.from)}${formatMailParameters(command.params)}`;
     case 'RCPT':
       return `RCPT TO:${formatPath(command.to)}${formatRcptParameters(command.params)}`;
     case 'BDAT':
-      if (!Number.isSafeInteger(command.size) || command.size < 0) throw new TypeError('BDAT size must be a non-negative integer');
+      if (!Number.isSafeInteger(command.size) || command.size < 0)
+        throw new TypeError('BDAT size must be a non-negative integer');
       return `BDAT ${command.size}${command.last ? ' LAST' : ''}`;
     case 'AUTH': {
       const mechanism = command.mechanism.toUpperCase();
-      if (!MECHANISM.test(mechanism)) throw new TypeError(`invalid SASL mechanism name: ${command.mechanism}`);
+      if (!MECHANISM.test(mechanism))
+        throw new TypeError(`invalid SASL mechanism name: ${command.mechanism}`);
       const response = command.initialResponse;
       if (response === undefined) return `AUTH ${mechanism}`;
-      if (response !== '=' && !BASE64_OR_EQUALS.test(response)) throw new TypeError('initial response must be base64');
+      if (response !== '=' && !BASE64_OR_EQUALS.test(response))
+        throw new TypeError('initial response must be base64');
       return `AUTH ${mechanism} ${response}`;
     }
     case 'UNKNOWN':
@@ -142,44 +163,59 @@ function withArgument(verb: string, argument: string | undefined): string {
   return `${verb} ${argument}`;
 }
 
-function parseMail(argument: string, allowed: ReadonlySet<MailKeyword>): Command {
+function parseMail(line: string, start: number, allowed: ReadonlySet<MailKeyword>): Command {
   const bad = Replies.badSenderSyntax;
-  const [pathText, rest] = splitPath(argument, 'FROM:', bad);
+  const [pathText, rest] = splitPath(line, start, 'FROM:', bad);
   const from = parsePath(pathText, 'reverse', { syntaxError: bad });
   const params = parseMailParameters(rest, allowed);
   if (from?.utf8 && !params.smtputf8) throw new SmtpError(Replies.utf8NotAllowed);
   return { verb: 'MAIL', from, params };
 }
 
-function parseRcpt(argument: string, allowed: ReadonlySet<RcptKeyword>): Command {
+function parseRcpt(line: string, start: number, allowed: ReadonlySet<RcptKeyword>): Command {
   const bad = Replies.badRecipientSyntax;
-  const [pathText, rest] = splitPath(argument, 'TO:', bad);
+  const [pathText, rest] = splitPath(line, start, 'TO:', bad);
   const to = parsePath(pathText, 'forward', { syntaxError: bad }) as Address;
   const params = parseRcptParameters(rest, allowed);
   return { verb: 'RCPT', to, params };
 }
 
 /**
- * Splits `FROM:<path> params` into the path (with brackets) and the parameter text. A space after
- * the colon is tolerated, as many clients send one; a path without brackets is not.
+ * Splits `FROM:<path> params`, found in `line` from `from` on, into the path (with brackets) and the
+ * parameter text. A space after the colon is tolerated, as many clients send one; a path without
+ * brackets is not.
  */
-function splitPath(argument: string, prefix: string, bad: SmtpError['reply']): [string, string] {
-  if (argument.slice(0, prefix.length).toUpperCase() !== prefix) throw new SmtpError(Replies.syntaxError);
-  let start = prefix.length;
+function splitPath(line: string, from: number, prefix: string, bad: SmtpError['reply']): [string, string] {
+  if (from > line.length || !matchesIgnoringCase(line, from, prefix))
+    throw new SmtpError(Replies.syntaxError);
+  const argument = line;
+  let start = from + prefix.length;
   while (argument[start] === ' ') start++;
   if (argument[start] !== '<') throw new SmtpError(bad);
+  const close = argument.indexOf('>', start);
+  if (close < 0) throw new SmtpError(bad);
+  // Without a quote before it, that first '>' closes the path; with one, it may be quoted.
+  const quote = argument.lastIndexOf('"', close);
+  if (quote < start) return pathAndRest(argument, start, close, bad);
   let quoted = false;
   for (let i = start + 1; i < argument.length; i++) {
     const c = argument[i];
     if (quoted && c === '\\') i++;
     else if (c === '"') quoted = !quoted;
-    else if (c === '>' && !quoted) {
-      const rest = argument.slice(i + 1);
-      if (rest !== '' && rest[0] !== ' ') throw new SmtpError(bad);
-      return [argument.slice(start, i + 1), rest];
-    }
+    else if (c === '>' && !quoted) return pathAndRest(argument, start, i, bad);
   }
   throw new SmtpError(bad);
+}
+
+function pathAndRest(
+  argument: string,
+  start: number,
+  close: number,
+  bad: SmtpError['reply'],
+): [string, string] {
+  const rest = argument.slice(close + 1);
+  if (rest !== '' && rest[0] !== ' ') throw new SmtpError(bad);
+  return [argument.slice(start, close + 1), rest];
 }
 
 function parseBdat(argument: string): Command {

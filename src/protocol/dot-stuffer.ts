@@ -58,7 +58,7 @@ export class DotStuffer {
     const len = chunk.length;
     if (this.afterCr ? chunk[0] !== LF : this.atLineStart && chunk[0] === DOT) return true;
     for (let lf = chunk.indexOf(LF); lf >= 0; lf = chunk.indexOf(LF, lf + 1)) {
-      if (lf > 0 && chunk[lf - 1] !== CR) return true;
+      if (lf === 0 ? !this.afterCr : chunk[lf - 1] !== CR) return true;
       if (chunk[lf + 1] === DOT) return true;
     }
     for (let cr = chunk.indexOf(CR); cr >= 0 && cr < len - 1; cr = chunk.indexOf(CR, cr + 1)) {

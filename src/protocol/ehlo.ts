@@ -84,7 +84,8 @@ export function parseEhloReply(reply: Reply): EhloReply {
     if (keyword in FLAGS) caps[FLAGS[keyword as keyof typeof FLAGS] as Flag] = true;
     else if (keyword === 'AUTH') {
       for (const mech of params.split(/\s+/)) if (mech !== '') auth.add(mech.toUpperCase());
-    } else if (keyword === 'SIZE' && /^\d{0,20}$/.test(params)) caps.size = Math.min(Number(params), Number.MAX_SAFE_INTEGER);
+    } else if (keyword === 'SIZE' && /^\d{0,20}$/.test(params))
+      caps.size = Math.min(Number(params), Number.MAX_SAFE_INTEGER);
     else caps.other.set(keyword, params);
   }
   caps.auth = [...auth];
@@ -101,7 +102,8 @@ export function formatEhloReply(ehlo: EhloReply): Reply {
   const lines = [ehlo.greeting === '' ? ehlo.domain : `${ehlo.domain} ${ehlo.greeting}`];
   for (const [keyword, name] of Object.entries(FLAGS)) {
     if (caps[name]) lines.push(keyword);
-    if (name === 'pipelining' && caps.size !== undefined) lines.push(caps.size > 0 ? `SIZE ${caps.size}` : 'SIZE');
+    if (name === 'pipelining' && caps.size !== undefined)
+      lines.push(caps.size > 0 ? `SIZE ${caps.size}` : 'SIZE');
     if (name === 'startTls' && caps.auth.length > 0) lines.push(`AUTH ${caps.auth.join(' ')}`);
   }
   for (const [keyword, params] of caps.other) lines.push(params === '' ? keyword : `${keyword} ${params}`);

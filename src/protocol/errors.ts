@@ -23,15 +23,11 @@ export class SmtpError extends Error {
   constructor(code: number, enhanced: string | undefined, text: string | readonly string[]);
   constructor(code: number, text: string);
   constructor(reply: Reply);
-  constructor(
-    codeOrReply: number | Reply,
-    enhancedOrText?: string | undefined,
-    text?: string | readonly string[],
-  ) {
+  constructor(codeOrReply: number | Reply, ...rest: [(string | undefined)?, (string | readonly string[])?]) {
     let r: Reply;
     if (typeof codeOrReply !== 'number') r = codeOrReply;
-    else if (arguments.length === 2) r = reply(codeOrReply, undefined, enhancedOrText ?? '');
-    else r = reply(codeOrReply, enhancedOrText, text ?? '');
+    else if (rest.length === 1) r = reply(codeOrReply, undefined, rest[0] ?? '');
+    else r = reply(codeOrReply, rest[0], rest[1] ?? '');
     if (!Number.isInteger(r.code) || r.code < 200 || r.code > 599) {
       throw new RangeError(`SMTP reply code must be an integer from 200 to 599, got ${String(r.code)}`);
     }

@@ -4,6 +4,7 @@
  * (RFC 3461), AUTH= (RFC 4954 5) and REQUIRETLS (RFC 8689).
  * @module
  */
+import { findIgnoringCase } from './chars.js';
 import { SmtpError } from './errors.js';
 import { Replies } from './replies.js';
 import { decodeXtext, encodeXtext } from './xtext.js';
@@ -33,6 +34,12 @@ export interface RcptParameters {
   orcpt?: { readonly type: string; readonly address: string };
 }
 
+/** One ESMTP parameter as written: the keyword upper-cased, the value raw (still xtext where it is). */
+export interface Parameter {
+  readonly keyword: string;
+  readonly value: string | undefined;
+}
+
 export type MailKeyword = 'SIZE' | 'BODY' | 'SMTPUTF8' | 'RET' | 'ENVID' | 'AUTH' | 'REQUIRETLS';
 export type RcptKeyword = 'NOTIFY' | 'ORCPT';
 
@@ -47,32 +54,64 @@ export const ALL_MAIL_KEYWORDS: ReadonlySet<MailKeyword> = new Set([
 ]);
 export const ALL_RCPT_KEYWORDS: ReadonlySet<RcptKeyword> = new Set(['NOTIFY', 'ORCPT']);
 
-const KEYWORD = /^[A-Za-z0-9][A-Za-z0-9-]*$/;
-// esmtp-value: %d33-60 / %d62-126, and UTF-8 under SMTPUTF8 (RFC 6531 3.3).
-const VALUE = /^[!-<>-~\u0080-\uFFFF]+$/;
 const ADDR_TYPE = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+(?:\.[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+)*$/;
 const MAX_ENVID = 100;
+const BODY_TYPES: readonly BodyType[] = ['7BIT', '8BITMIME', 'BINARYMIME'];
+const RET_TYPES: readonly ('FULL' | 'HDRS')[] = ['FULL', 'HDRS'];
 
 /**
- * Splits `keyword[=value]` parameters separated by spaces into a map of upper-case keyword to raw
- * value (`''` when it has none). A malformed or repeated parameter gives 501 5.5.4; a keyword not in
- * `allowed` gives 555 5.5.4.
+ * Splits `keyword[=value]` parameters separated by spaces into upper-case keywords and raw values
+ * (undefined when there is none). A malformed or repeated parameter gives 501 5.5.4; a keyword not
+ * in `allowed` gives 555 5.5.4.
  */
-export function splitParameters(text: string, allowed: ReadonlySet<string>): Map<string, string | undefined> {
-  const out = new Map<string, string | undefined>();
-  for (const part of text.split(' ')) {
-    if (part === '') continue;
-    const eq = part.indexOf('=');
-    const keyword = (eq < 0 ? part : part.slice(0, eq)).toUpperCase();
-    const value = eq < 0 ? undefined : part.slice(eq + 1);
-    if (!KEYWORD.test(keyword) || (value !== undefined && !VALUE.test(value))) {
-      throw new SmtpError(Replies.badParameter);
+export function splitParameters(text: string, allowed: ReadonlySet<string>): Parameter[] {
+  const out: Parameter[] = [];
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf(' ', start);
+    if (end < 0) end = text.length;
+    if (end > start) {
+      const eq = text.indexOf('=', start);
+      const keywordEnd = eq >= 0 && eq < end ? eq : end;
+      const value = keywordEnd < end ? text.slice(eq + 1, end) : undefined;
+      if (!isKeyword(text, start, keywordEnd) || (value !== undefined && !isValue(value))) {
+        throw new SmtpError(Replies.badParameter);
+      }
+      // Known keywords are matched in place: no upper-cased copy to allocate and hash on every line.
+      const keyword =
+        findIgnoringCase(text, start, keywordEnd, KNOWN_KEYWORDS) ??
+        text.slice(start, keywordEnd).toUpperCase();
+      if (!allowed.has(keyword)) throw new SmtpError(Replies.unknownParameter);
+      for (const seen of out) if (seen.keyword === keyword) throw new SmtpError(Replies.badParameter);
+      out.push({ keyword, value });
     }
-    if (!allowed.has(keyword)) throw new SmtpError(Replies.unknownParameter);
-    if (out.has(keyword)) throw new SmtpError(Replies.badParameter);
-    out.set(keyword, value);
+    start = end + 1;
   }
   return out;
+}
+
+const KNOWN_KEYWORDS: readonly string[] = [...ALL_MAIL_KEYWORDS, ...ALL_RCPT_KEYWORDS];
+
+/** esmtp-keyword: (ALPHA / DIGIT) *(ALPHA / DIGIT / "-"). */
+function isKeyword(text: string, start: number, end: number): boolean {
+  if (end === start || text.charCodeAt(start) === 0x2d) return false;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (!((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** esmtp-value: 1*(%d33-60 / %d62-126), and UTF-8 under SMTPUTF8 (RFC 6531 3.3). */
+function isValue(value: string): boolean {
+  if (value.length === 0) return false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 33 || c === 61 || c === 127) return false;
+  }
+  return true;
 }
 
 /** Reads MAIL parameters from the text after the path. */
@@ -81,17 +120,16 @@ export function parseMailParameters(
   allowed: ReadonlySet<MailKeyword> = ALL_MAIL_KEYWORDS,
 ): MailParameters {
   const params: MailParameters = {};
-  for (const [keyword, value] of splitParameters(text, allowed)) {
+  for (const { keyword, value } of splitParameters(text, allowed)) {
     switch (keyword) {
       case 'SIZE':
-        if (value === undefined || !/^\d{1,20}$/.test(value)) throw badValue(keyword);
-        params.size = Number.isSafeInteger(Number(value)) ? Number(value) : Number.POSITIVE_INFINITY;
+        params.size = parseSize(value);
         break;
       case 'BODY':
-        params.body = oneOf(keyword, value, ['7BIT', '8BITMIME', 'BINARYMIME'] as const);
+        params.body = oneOf(keyword, value, BODY_TYPES);
         break;
       case 'RET':
-        params.ret = oneOf(keyword, value, ['FULL', 'HDRS'] as const);
+        params.ret = oneOf(keyword, value, RET_TYPES);
         break;
       case 'ENVID': {
         const envid = xtextValue(keyword, value);
@@ -117,7 +155,7 @@ export function parseRcptParameters(
   allowed: ReadonlySet<RcptKeyword> = ALL_RCPT_KEYWORDS,
 ): RcptParameters {
   const params: RcptParameters = {};
-  for (const [keyword, value] of splitParameters(text, allowed)) {
+  for (const { keyword, value } of splitParameters(text, allowed)) {
     if (keyword === 'NOTIFY') params.notify = parseNotify(value);
     else {
       const semi = value?.indexOf(';') ?? -1;
@@ -167,11 +205,22 @@ function parseNotify(value: string | undefined): RcptParameters['notify'] {
   return [...seen];
 }
 
+/** SIZE= value: 1 to 20 digits (RFC 1870 6); beyond 2^53 - 1 it reads as Infinity, which is over any limit. */
+function parseSize(value: string | undefined): number {
+  if (value === undefined || value.length > 20) throw badValue('SIZE');
+  let size = 0;
+  for (let i = 0; i < value.length; i++) {
+    const digit = value.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) throw badValue('SIZE');
+    size = size * 10 + digit;
+  }
+  return Number.isSafeInteger(size) ? size : Number.POSITIVE_INFINITY;
+}
+
 function oneOf<T extends string>(keyword: string, value: string | undefined, choices: readonly T[]): T {
-  const upper = value?.toUpperCase();
-  const found = choices.find((c) => c === upper);
-  if (found === undefined) throw badValue(keyword);
-  return found;
+  const index = value === undefined ? -1 : choices.indexOf(value.toUpperCase() as T);
+  if (index < 0) throw badValue(keyword);
+  return choices[index] as T;
 }
 
 /** Decodes an xtext value; one that is malformed or decodes to CR, LF or NUL gives 501. */
@@ -182,7 +231,8 @@ function xtextValue(keyword: string, value: string | undefined): string {
 }
 
 function formatSize(size: number): string {
-  if (!Number.isSafeInteger(size) || size < 0) throw new TypeError(`SIZE must be a non-negative integer, got ${size}`);
+  if (!Number.isSafeInteger(size) || size < 0)
+    throw new TypeError(`SIZE must be a non-negative integer, got ${size}`);
   return String(size);
 }
 

@@ -76,7 +76,8 @@ export class ReplyParser {
 function withEnhancedCode(code: number, lines: string[]): Reply {
   const first = ENHANCED_PREFIX.exec(lines[0] as string);
   const enhanced = first?.[1];
-  if (enhanced === undefined || enhanced.charCodeAt(0) !== 48 + Math.floor(code / 100)) return { code, lines };
+  if (enhanced === undefined || enhanced.charCodeAt(0) !== 48 + Math.floor(code / 100))
+    return { code, lines };
   const stripped = lines.map((line) =>
     line.startsWith(enhanced) && (line.length === enhanced.length || line[enhanced.length] === ' ')
       ? line.slice(enhanced.length + 1)

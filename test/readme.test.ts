@@ -1,0 +1,40 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..');
+
+/** Each ```js block of the README, with the ```text block that follows it (its expected output), if any. */
+function readmeExamples(markdown: string): { code: string; output: string | undefined }[] {
+  const blocks = [...markdown.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map((m) => ({
+    lang: m[1],
+    body: m[2] ?? '',
+  }));
+  const examples: { code: string; output: string | undefined }[] = [];
+  blocks.forEach((block, i) => {
+    if (block.lang !== 'js') return;
+    const next = blocks[i + 1];
+    examples.push({ code: block.body, output: next?.lang === 'text' ? next.body : undefined });
+  });
+  return examples;
+}
+
+describe('README examples run against the built package', () => {
+  const examples = readmeExamples(readFileSync(join(root, 'README.md'), 'utf8'));
+
+  it('there are examples to run', () => {
+    expect(examples.length).toBeGreaterThan(0);
+  });
+
+  examples.forEach(({ code, output }, i) => {
+    it(`example ${i + 1} runs${output === undefined ? '' : ' and prints what the README shows'}`, () => {
+      const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', code], {
+        cwd: root,
+        encoding: 'utf8',
+      });
+      // Replies end in CRLF on the wire; the README shows them as lines.
+      if (output !== undefined) expect(stdout.replace(/\r\n/g, '\n')).toBe(output);
+    });
+  });
+});
