@@ -76,11 +76,12 @@ export function parseMailbox(text: string, options: PathOptions = {}): Address {
 }
 
 function readMailbox(text: string, bad: Reply, allowUtf8: boolean): Address {
-  const at = text.lastIndexOf('@');
+  // Only a quoted local part can hold '@'; otherwise the first one ends it.
+  const quoted = text.charCodeAt(0) === 0x22;
+  const at = quoted ? text.lastIndexOf('@') : text.indexOf('@');
   if (at <= 0) throw new SmtpError(bad);
   const rawLocal = text.slice(0, at);
   const domain = text.slice(at + 1);
-  const quoted = rawLocal.charCodeAt(0) === 0x22;
   const localPart = quoted ? unquote(rawLocal, bad) : rawLocal;
   const localScan = quoted ? (hasNonAscii(localPart) ? Scan.NonAscii : Scan.Ascii) : scanDotString(localPart);
   if (localScan === Scan.Invalid) throw new SmtpError(bad);

@@ -114,8 +114,8 @@ export function parseCommand(line: string, options: ParseCommandOptions = {}): C
  * anywhere in a command line is refused the same way: no command has a use for it.
  */
 export function parseCommandLine(bytes: Uint8Array, options: ParseCommandOptions = {}): Command {
-  const line = bytes.indexOf(0) >= 0 ? undefined : decodeUtf8Strict(bytes);
-  if (line === undefined) throw new SmtpError(Replies.syntaxError);
+  const line = decodeUtf8Strict(bytes);
+  if (line === undefined || line.indexOf('\0') >= 0) throw new SmtpError(Replies.syntaxError);
   return parseCommand(line, options);
 }
 
@@ -195,8 +195,9 @@ function splitPath(line: string, from: number, prefix: string, bad: SmtpError['r
   const close = argument.indexOf('>', start);
   if (close < 0) throw new SmtpError(bad);
   // Without a quote before it, that first '>' closes the path; with one, it may be quoted.
-  const quote = argument.lastIndexOf('"', close);
-  if (quote < start) return pathAndRest(argument, start, close, bad);
+  // (indexOf, not lastIndexOf: V8 runs lastIndexOf as a slow generic loop.)
+  const quote = argument.indexOf('"', start);
+  if (quote < 0 || quote > close) return pathAndRest(argument, start, close, bad);
   let quoted = false;
   for (let i = start + 1; i < argument.length; i++) {
     const c = argument[i];
