@@ -9,6 +9,7 @@ export * from './dot-stuffer.js';
 export * from './dot-unstuffer.js';
 export * from './ehlo.js';
 export * from './errors.js';
+export * from './line-end-normalizer.js';
 export * from './line-reader.js';
 export * from './parameters.js';
 export * from './replies.js';
