@@ -1,10 +1,15 @@
 /**
  * esmtp: an ESMTP library for TypeScript.
  *
- * This release holds the protocol layer: command, reply, address and parameter grammars, the
- * line reader, DATA dot-stuffing and unstuffing, and BDAT chunk counting. It is pure (no I/O and
- * no Node APIs), so it runs on Node, Deno, Bun and Workers alike.
+ * - `SmtpServer`: an embeddable SMTP server with hooks.
+ * - `ServerSession`: the server's protocol state machine, pure, for custom drivers.
+ * - The transports: `NodeTransport`, `memoryPair()`.
+ * - The protocol layer: command, reply, address and parameter grammars, the line reader, DATA
+ *   dot-stuffing and unstuffing, and BDAT chunk counting. Pure (no I/O and no Node APIs).
  * @module
  */
 export * from './protocol/index.js';
 export { utf8Length } from './protocol/utf8.js';
+export * from './server/index.js';
+export * from './session/index.js';
+export * from './transport/index.js';

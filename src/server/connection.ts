@@ -1,0 +1,318 @@
+/**
+ * Drives one `ServerSession` over a `Transport`: feeds it input, writes its replies (batched: one
+ * write per drained input), runs the hooks it asks for, streams messages to `onData`, and keeps
+ * the deadlines.
+ * @module
+ */
+import { Readable } from 'node:stream';
+import { EsmtpError, SmtpError } from '../protocol/errors.js';
+import { Replies } from '../protocol/replies.js';
+import { encodeReply, type Reply } from '../protocol/reply.js';
+import { type ServerEvent, ServerSession } from '../session/server-session.js';
+import type { Transport } from '../transport/transport.js';
+import type { SessionInfo, SmtpServerOptions } from './options.js';
+
+const DEFAULT_COMMAND_TIMEOUT = 5 * 60_000;
+const DEFAULT_DATA_TIMEOUT = 10 * 60_000;
+const DEFAULT_MIN_DATA_RATE = 1024;
+
+/** What a connection needs from its server. */
+export interface ConnectionHost {
+  readonly options: SmtpServerOptions;
+  /** A hook failed with something other than an SmtpError. */
+  hookError(error: unknown, session: SessionInfo): void;
+  /** The connection has closed. */
+  closed(connection: Connection): void;
+}
+
+let nextId = 0;
+
+export class Connection implements SessionInfo {
+  readonly id = `${Date.now().toString(36)}-${(nextId++).toString(36)}`;
+  readonly session: ServerSession;
+  private replies: string[] = [];
+  private running = false; // pump() is working through events (possibly awaiting a hook)
+  private ended = false;
+  private message: { stream: Readable; outcome: Promise<Reply | undefined> } | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private deadline = 0;
+  private dataStart = 0;
+  private received = 0;
+  private closeWhenIdle = false;
+
+  constructor(
+    private readonly host: ConnectionHost,
+    private readonly transport: Transport,
+  ) {
+    const o = host.options;
+    this.session = new ServerSession({ ...o, hostname: o.hostname ?? 'localhost', secure: transport.secure });
+  }
+
+  get remoteAddress(): string {
+    return this.transport.info.remoteAddress;
+  }
+  get remotePort(): number {
+    return this.transport.info.remotePort;
+  }
+  get localAddress(): string {
+    return this.transport.info.localAddress;
+  }
+  get localPort(): number {
+    return this.transport.info.localPort;
+  }
+  get secure(): boolean {
+    return this.transport.secure;
+  }
+  get helo(): string | undefined {
+    return this.session.helo?.name;
+  }
+  get user(): string | undefined {
+    return undefined;
+  }
+  get envelope() {
+    return this.session.envelope;
+  }
+
+  /** Greets the client (after `onConnect`) and starts reading. */
+  async start(): Promise<void> {
+    this.transport.start({
+      data: (chunk) => this.receive(chunk),
+      end: (error) => this.lost(error),
+    });
+    this.transport.pause();
+    const refusal = await this.runHook(() => this.host.options.onConnect?.(this));
+    if (this.ended) return;
+    if (refusal !== undefined) {
+      await this.transport.write(encodeReply(refusal, { enhanced: false }));
+      this.transport.close();
+      this.finish();
+      return;
+    }
+    this.replies.push((this.session.greeting() as { wire: string }).wire);
+    this.transport.resume();
+    void this.pump();
+  }
+
+  /** Asks the connection to end: at once when idle, after the transaction in progress otherwise. */
+  shutdown(force: boolean): void {
+    if (this.ended) return;
+    if (force || (!this.session.inMessage && this.session.envelope === undefined && !this.running)) {
+      this.session.shutdown(Replies.shuttingDown);
+      void this.pump();
+    } else this.closeWhenIdle = true;
+  }
+
+  private receive(chunk: Uint8Array): void {
+    this.received += chunk.length;
+    this.session.push(chunk);
+    if (!this.running) void this.pump();
+  }
+
+  private lost(error?: Error): void {
+    if (this.ended) return;
+    this.session.connectionLost();
+    const stream = this.message?.stream;
+    if (stream !== undefined && !stream.destroyed) {
+      stream.destroy(
+        new EsmtpError('ECONNECTION', 'the client closed the connection during the message', {
+          cause: error,
+        }),
+      );
+    }
+    this.message = undefined;
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.timer);
+    this.transport.destroy();
+    this.host.closed(this);
+  }
+
+  /** Works through the session's events until it needs more input. */
+  private async pump(): Promise<void> {
+    if (this.running || this.ended) return;
+    this.running = true;
+    try {
+      for (let event = this.session.next(); event !== undefined; event = this.session.next()) {
+        if (event.type !== 'message-data') this.clearCommandDeadline();
+        if (await this.handle(event)) return;
+        if (this.ended) return;
+      }
+      await this.flush();
+      if (this.closeWhenIdle && this.session.envelope === undefined && !this.session.inMessage) {
+        this.closeWhenIdle = false;
+        this.session.shutdown(Replies.shuttingDown);
+        this.running = false;
+        return this.pump();
+      }
+      this.armDeadline();
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Handles one event; true when the connection is done. */
+  private async handle(event: ServerEvent): Promise<boolean> {
+    const hooks = this.host.options;
+    switch (event.type) {
+      case 'reply':
+        this.replies.push(event.wire);
+        return false;
+      case 'close':
+        await this.flush();
+        this.transport.close();
+        this.finish();
+        return true;
+      case 'helo':
+        await this.decide(() => hooks.onHelo?.(event.name, this));
+        return false;
+      case 'mail':
+        await this.decide(() => hooks.onMailFrom?.(event.from, event.params, this));
+        return false;
+      case 'rcpt':
+        await this.decide(() => hooks.onRcptTo?.(event.to, event.params, this));
+        return false;
+      case 'expn':
+        await this.expn(event.argument);
+        return false;
+      case 'message-start':
+        this.startMessage(event.envelope);
+        return false;
+      case 'message-data':
+        if (this.message !== undefined && !this.message.stream.push(event.bytes)) this.transport.pause();
+        return false;
+      case 'message-abort':
+        this.abortMessage(event.reason);
+        return false;
+      case 'message-end':
+        await this.endMessage();
+        return false;
+    }
+  }
+
+  private async decide(run: () => unknown): Promise<void> {
+    this.transport.pause();
+    const refusal = await this.runHook(run);
+    if (this.ended) return;
+    if (refusal === undefined) this.session.accept();
+    else this.session.reject(refusal);
+    this.transport.resume();
+  }
+
+  private async expn(argument: string): Promise<void> {
+    const hook = this.host.options.onExpn;
+    if (hook === undefined) return this.session.reject(Replies.notImplemented);
+    let lines: readonly string[] = [];
+    const refusal = await this.runHook(async () => {
+      lines = await hook(argument, this);
+    });
+    if (this.ended) return;
+    if (refusal !== undefined) this.session.reject(refusal);
+    else this.session.accept({ code: 250, enhanced: '2.1.5', lines: lines.length > 0 ? lines : [''] });
+  }
+
+  private startMessage(envelope: NonNullable<SessionInfo['envelope']>): void {
+    this.dataStart = Date.now();
+    this.received = 0;
+    const stream = new Readable({ read: () => this.transport.resume() });
+    // The stream may be errored by us (abort); a hook that never listens must not crash the process.
+    stream.on('error', () => {});
+    const frozen = { from: envelope.from, params: envelope.params, recipients: [...envelope.recipients] };
+    const hook = this.host.options.onData;
+    const outcome = this.runHook(async () => {
+      if (hook === undefined) {
+        stream.resume(); // no hook: read and drop
+        return;
+      }
+      await hook(stream, frozen, this);
+    }).then((refusal) => {
+      // A hook that returned before reading it all must not stall the connection.
+      if (!stream.destroyed) stream.resume();
+      return refusal;
+    });
+    this.message = { stream, outcome };
+  }
+
+  private abortMessage(reason: Reply): void {
+    const message = this.message;
+    if (message === undefined) return;
+    this.message = undefined;
+    message.stream.destroy(new SmtpError(reason));
+    this.transport.resume();
+  }
+
+  private async endMessage(): Promise<void> {
+    const message = this.message;
+    if (message === undefined) return this.session.reject(Replies.localError);
+    message.stream.push(null);
+    await this.flush();
+    // Nothing more is read until the message is stored: a client cannot pile up input meanwhile.
+    this.transport.pause();
+    const refusal = await message.outcome;
+    this.message = undefined;
+    if (this.ended) return;
+    if (refusal === undefined) this.session.accept();
+    else this.session.reject(refusal);
+    this.transport.resume();
+  }
+
+  /** Runs a hook; undefined when it accepted, the reply to send when it refused or failed. */
+  private async runHook(run: () => unknown): Promise<Reply | undefined> {
+    try {
+      await run();
+      return undefined;
+    } catch (error) {
+      if (error instanceof SmtpError) return error.reply;
+      this.host.hookError(error, this);
+      return Replies.localError;
+    }
+  }
+
+  private async flush(): Promise<void> {
+    if (this.replies.length === 0) return;
+    const wire = this.replies.length === 1 ? (this.replies[0] as string) : this.replies.join('');
+    this.replies = [];
+    await this.transport.write(wire);
+  }
+
+  // ---- deadlines -------------------------------------------------------------------------------
+
+  private clearCommandDeadline(): void {
+    if (!this.session.inMessage) this.deadline = 0;
+  }
+
+  private armDeadline(): void {
+    if (this.ended || this.session.waiting) return;
+    const t = this.host.options.timeouts ?? {};
+    if (this.session.inMessage) {
+      const rate = t.minDataRate ?? DEFAULT_MIN_DATA_RATE;
+      this.deadline = this.dataStart + (t.data ?? DEFAULT_DATA_TIMEOUT) + (this.received / rate) * 1000;
+    } else if (this.deadline === 0) {
+      this.deadline = Date.now() + (t.command ?? DEFAULT_COMMAND_TIMEOUT);
+    }
+    if (this.timer === undefined) this.schedule();
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => this.checkDeadline(), Math.max(0, this.deadline - Date.now()) + 5);
+    this.timer.unref?.();
+  }
+
+  private checkDeadline(): void {
+    this.timer = undefined;
+    if (this.ended || this.deadline === 0) return;
+    if (Date.now() < this.deadline || this.running) {
+      this.schedule();
+      return;
+    }
+    this.session.shutdown(Replies.timeout);
+    const stream = this.message?.stream;
+    if (stream !== undefined)
+      stream.destroy(new EsmtpError('ETIMEOUT', 'the client was too slow sending the message'));
+    this.message = undefined;
+    void this.pump();
+  }
+}

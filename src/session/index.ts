@@ -1,0 +1,2 @@
+export * from './server-options.js';
+export * from './server-session.js';

@@ -1,0 +1,149 @@
+/**
+ * The options of a server session, with the defaults that protect users, and the extensions it
+ * offers in its EHLO reply.
+ * @module
+ */
+import { type Capabilities, emptyCapabilities } from '../protocol/ehlo.js';
+import type { MailKeyword, RcptKeyword } from '../protocol/parameters.js';
+
+/** The ESMTP extensions a server can offer; each is on unless switched off. */
+export interface ServerExtensions {
+  /** RFC 2920. */
+  pipelining?: boolean;
+  /** RFC 1870: advertise the size limit and accept `SIZE=` on MAIL. The limit applies either way. */
+  size?: boolean;
+  /** RFC 6152. */
+  eightBitMime?: boolean;
+  /** RFC 6531. */
+  smtpUtf8?: boolean;
+  /** RFC 2034: enhanced status codes on every reply after EHLO. */
+  enhancedStatusCodes?: boolean;
+  /** RFC 3030 BDAT. */
+  chunking?: boolean;
+  /** RFC 3030 BODY=BINARYMIME (needs chunking). */
+  binaryMime?: boolean;
+  /** RFC 3461 delivery status notification parameters. */
+  dsn?: boolean;
+  /** RFC 8689, offered over TLS only. */
+  requireTls?: boolean;
+}
+
+export interface ServerLimits {
+  /** Largest message in octets, advertised with SIZE and enforced while streaming. Default 25 MiB. */
+  messageSize?: number;
+  /** Most recipients in one transaction; more get 452 4.5.3. Default 100 (RFC 5321 4.5.3.1.8). */
+  recipients?: number;
+  /** Longest command line in octets, CRLF included. Default 4096 (RFC 5321 asks for 512 at least). */
+  commandLineLength?: number;
+  /** Errors (bad syntax, bad sequence, unknown commands) before 421 and close. Default 10. */
+  invalidCommands?: number;
+}
+
+export interface ServerSessionOptions {
+  /** The name the server gives in its greeting and EHLO reply. */
+  hostname: string;
+  /** Text after the name in the 220 greeting. Default `ESMTP`. */
+  greeting?: string;
+  /** The connection is already TLS (implicit TLS, or after STARTTLS). */
+  secure?: boolean;
+  extensions?: ServerExtensions;
+  limits?: ServerLimits;
+  /**
+   * What to do with a message that holds a bare CR or bare LF: refuse it whole with 550 5.5.2
+   * after its end (default), or turn them into CRLF.
+   */
+  bareLineEnds?: 'reject' | 'normalize';
+  /** Let a bare LF end a command line (default false: such a line gets 500 5.5.2). */
+  acceptBareLfInCommands?: boolean;
+  /**
+   * Message bytes sent before the 354 reply, by a client that did not wait for it, get 554 5.5.0
+   * and the connection is closed (default, as Postfix's `smtpd_forbid_unauth_pipelining`). True
+   * accepts them.
+   */
+  allowEarlyData?: boolean;
+}
+
+/** Options with every default filled in. */
+export interface ResolvedServerOptions {
+  readonly hostname: string;
+  readonly greeting: string;
+  readonly extensions: Required<ServerExtensions>;
+  readonly messageSize: number;
+  readonly recipients: number;
+  readonly commandLineLength: number;
+  readonly invalidCommands: number;
+  readonly bareLineEnds: 'reject' | 'normalize';
+  readonly acceptBareLfInCommands: boolean;
+  readonly allowEarlyData: boolean;
+}
+
+export const DEFAULT_MESSAGE_SIZE = 25 * 1024 * 1024;
+
+export function resolveServerOptions(options: ServerSessionOptions): ResolvedServerOptions {
+  const e = options.extensions ?? {};
+  const chunking = e.chunking ?? true;
+  const limits = options.limits ?? {};
+  return {
+    hostname: options.hostname,
+    greeting: options.greeting ?? 'ESMTP',
+    extensions: {
+      pipelining: e.pipelining ?? true,
+      size: e.size ?? true,
+      eightBitMime: e.eightBitMime ?? true,
+      smtpUtf8: e.smtpUtf8 ?? true,
+      enhancedStatusCodes: e.enhancedStatusCodes ?? true,
+      chunking,
+      binaryMime: chunking && (e.binaryMime ?? true),
+      dsn: e.dsn ?? true,
+      requireTls: e.requireTls ?? true,
+    },
+    messageSize: positive(limits.messageSize, DEFAULT_MESSAGE_SIZE, 'limits.messageSize'),
+    recipients: positive(limits.recipients, 100, 'limits.recipients'),
+    commandLineLength: positive(limits.commandLineLength, 4096, 'limits.commandLineLength'),
+    invalidCommands: positive(limits.invalidCommands, 10, 'limits.invalidCommands'),
+    bareLineEnds: options.bareLineEnds ?? 'reject',
+    acceptBareLfInCommands: options.acceptBareLfInCommands ?? false,
+    allowEarlyData: options.allowEarlyData ?? false,
+  };
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!(value > 0)) throw new RangeError(`${name} must be a positive number, got ${value}`);
+  return value;
+}
+
+/** What the EHLO reply offers, given the options and whether the connection is secure. */
+export function offeredCapabilities(options: ResolvedServerOptions, secure: boolean): Capabilities {
+  const e = options.extensions;
+  return {
+    ...emptyCapabilities(),
+    pipelining: e.pipelining,
+    size: e.size ? (Number.isFinite(options.messageSize) ? options.messageSize : 0) : undefined,
+    eightBitMime: e.eightBitMime,
+    smtpUtf8: e.smtpUtf8,
+    enhancedStatusCodes: e.enhancedStatusCodes,
+    chunking: e.chunking,
+    binaryMime: e.binaryMime,
+    dsn: e.dsn,
+    requireTls: e.requireTls && secure,
+  };
+}
+
+/** The MAIL parameters accepted after EHLO, given what is offered. `AUTH=` is always read (RFC 4954 5). */
+export function mailKeywords(caps: Capabilities): ReadonlySet<MailKeyword> {
+  const keywords = new Set<MailKeyword>(['AUTH']);
+  if (caps.size !== undefined) keywords.add('SIZE');
+  if (caps.eightBitMime || caps.binaryMime) keywords.add('BODY');
+  if (caps.smtpUtf8) keywords.add('SMTPUTF8');
+  if (caps.dsn) {
+    keywords.add('RET');
+    keywords.add('ENVID');
+  }
+  if (caps.requireTls) keywords.add('REQUIRETLS');
+  return keywords;
+}
+
+export function rcptKeywords(caps: Capabilities): ReadonlySet<RcptKeyword> {
+  return new Set<RcptKeyword>(caps.dsn ? ['NOTIFY', 'ORCPT'] : []);
+}

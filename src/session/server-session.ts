@@ -1,0 +1,491 @@
+/**
+ * The server side of one SMTP connection as a pure state machine: bytes in, replies and events out.
+ * It decides sequencing, syntax, limits and what each extension allows; whatever needs the
+ * application (the hooks) comes out as an event that waits for `accept()` or `reject()`.
+ * @module
+ */
+import type { Address } from '../protocol/address.js';
+import { type Command, type ParseCommandOptions, parseCommandLine } from '../protocol/commands.js';
+import type { Capabilities } from '../protocol/ehlo.js';
+import { formatEhloReply } from '../protocol/ehlo.js';
+import { SmtpError } from '../protocol/errors.js';
+import { LineReader } from '../protocol/line-reader.js';
+import type { MailParameters, RcptParameters } from '../protocol/parameters.js';
+import { Replies } from '../protocol/replies.js';
+import { encodeReply, type Reply, reply } from '../protocol/reply.js';
+import { MessageReader } from './message-reader.js';
+import {
+  mailKeywords,
+  offeredCapabilities,
+  type ResolvedServerOptions,
+  rcptKeywords,
+  resolveServerOptions,
+  type ServerSessionOptions,
+} from './server-options.js';
+
+/** One accepted recipient. */
+export interface Recipient {
+  readonly address: Address;
+  readonly params: RcptParameters;
+}
+
+/** The transaction in progress: the sender and the recipients accepted so far. */
+export interface Envelope {
+  readonly from: Address | null;
+  readonly params: MailParameters;
+  readonly recipients: readonly Recipient[];
+}
+
+/** What the session asks of its driver. Events marked "decision" wait for `accept()` or `reject()`. */
+export type ServerEvent =
+  /** Write these bytes (one or more encoded replies). */
+  | { readonly type: 'reply'; readonly reply: Reply; readonly wire: string }
+  /** Close the connection once the replies before this event are written. */
+  | { readonly type: 'close' }
+  /** Decision: a client said EHLO or HELO. */
+  | { readonly type: 'helo'; readonly name: string; readonly extended: boolean }
+  /** Decision: MAIL FROM. */
+  | { readonly type: 'mail'; readonly from: Address | null; readonly params: MailParameters }
+  /** Decision: RCPT TO. */
+  | { readonly type: 'rcpt'; readonly to: Address; readonly params: RcptParameters }
+  /** Decision: EXPN (reject with 502 when nothing answers it). */
+  | { readonly type: 'expn'; readonly argument: string }
+  /** A message begins: open a stream for it. */
+  | { readonly type: 'message-start'; readonly envelope: Envelope }
+  /** Message body bytes, unstuffed, in order (views: use them before the next event). */
+  | { readonly type: 'message-data'; readonly bytes: Uint8Array }
+  /** The message will not be delivered (too big, bare line ends, RSET, connection gone): fail its stream. */
+  | { readonly type: 'message-abort'; readonly reason: Reply }
+  /** Decision: the message is complete. Accept only once it is safely stored. */
+  | { readonly type: 'message-end'; readonly size: number };
+
+type Decision = 'helo' | 'mail' | 'rcpt' | 'expn' | 'message-end';
+
+enum Mode {
+  Command = 0,
+  Body = 1,
+  Closed = 2,
+}
+
+interface Transaction {
+  readonly from: Address | null;
+  readonly params: MailParameters;
+  readonly recipients: Recipient[];
+  rcptAttempts: number;
+  /** BDAT chunks have been sent for this message: DATA is no longer allowed. */
+  chunked: boolean;
+}
+
+const ACCEPTED: Record<Exclude<Decision, 'helo' | 'expn'>, Reply> = {
+  mail: Replies.senderOk,
+  rcpt: Replies.recipientOk,
+  'message-end': Replies.messageAccepted,
+};
+
+export class ServerSession {
+  readonly options: ResolvedServerOptions;
+  private readonly lines: LineReader;
+  private readonly input: Uint8Array[] = [];
+  private readonly out: ServerEvent[] = [];
+  private mode = Mode.Command;
+  private awaiting: Decision | undefined;
+  private pendingHelo: { name: string; extended: boolean } | undefined;
+  private pendingMail: { from: Address | null; params: MailParameters } | undefined;
+  private pendingRcpt: Recipient | undefined;
+  private message: MessageReader | undefined; // the message in progress
+  private body: MessageReader | undefined; // what reads the input in Body mode
+  private invalid = 0;
+  private capabilities: Capabilities | undefined;
+  private secureConnection: boolean;
+  private heloName: { name: string; extended: boolean } | undefined;
+  private transaction: Transaction | undefined;
+
+  constructor(options: ServerSessionOptions) {
+    this.options = resolveServerOptions(options);
+    this.secureConnection = options.secure ?? false;
+    this.lines = new LineReader({
+      maxLength: this.options.commandLineLength,
+      lfEndsLine: this.options.acceptBareLfInCommands,
+    });
+  }
+
+  /** The 220 greeting to send once the connection is accepted. */
+  greeting(): ServerEvent {
+    return this.replyEvent(reply(220, undefined, `${this.options.hostname} ${this.options.greeting}`));
+  }
+
+  /** The name given with EHLO or HELO, and whether it was EHLO. */
+  get helo(): { readonly name: string; readonly extended: boolean } | undefined {
+    return this.heloName;
+  }
+
+  /** The transaction in progress, if any. */
+  get envelope(): Envelope | undefined {
+    return this.transaction;
+  }
+
+  get secure(): boolean {
+    return this.secureConnection;
+  }
+
+  /** True while a message is being received (between DATA or the first BDAT and its end). */
+  get inMessage(): boolean {
+    return this.message !== undefined;
+  }
+
+  /** True when the session waits for `accept()` or `reject()`. */
+  get waiting(): boolean {
+    return this.awaiting !== undefined;
+  }
+
+  get closed(): boolean {
+    return this.mode === Mode.Closed;
+  }
+
+  /** Bytes received and not yet processed. */
+  get buffered(): number {
+    return this.lines.buffered + this.input.reduce((n, c) => n + c.length, 0);
+  }
+
+  /** Adds received bytes. The session keeps views of them; do not reuse the chunk. */
+  push(chunk: Uint8Array): void {
+    if (this.mode !== Mode.Closed && chunk.length > 0) this.input.push(chunk);
+  }
+
+  /** The next event, or undefined when more input (or a decision) is needed. */
+  next(): ServerEvent | undefined {
+    while (this.out.length === 0 && this.awaiting === undefined && this.mode !== Mode.Closed) {
+      if (!this.step()) break;
+    }
+    return this.out.shift();
+  }
+
+  /**
+   * Accepts what the last decision event asked about, with the standard reply or `custom`. Does
+   * nothing when the session was shut down while the decision was pending.
+   */
+  accept(custom?: Reply): void {
+    const decision = this.takeDecision();
+    if (decision === undefined) return;
+    switch (decision) {
+      case 'helo':
+        this.acceptHelo(custom);
+        return;
+      case 'mail': {
+        const mail = this.pendingMail as NonNullable<typeof this.pendingMail>;
+        this.transaction = { ...mail, recipients: [], rcptAttempts: 0, chunked: false };
+        break;
+      }
+      case 'rcpt':
+        this.transaction?.recipients.push(this.pendingRcpt as Recipient);
+        break;
+      case 'expn':
+        this.emitReply(custom ?? Replies.notImplemented);
+        return;
+      case 'message-end':
+        this.transaction = undefined;
+        break;
+    }
+    this.emitReply(custom ?? ACCEPTED[decision]);
+  }
+
+  /** Refuses what the last decision event asked about with `refusal`. */
+  reject(refusal: Reply): void {
+    const decision = this.takeDecision();
+    if (decision === undefined) return;
+    if (decision === 'message-end') this.transaction = undefined;
+    this.emitReply(refusal);
+  }
+
+  /**
+   * Ends the session from outside (timeout, shutdown): a message in progress is aborted, `final` is
+   * sent when given, then the connection closes.
+   */
+  shutdown(final?: Reply): void {
+    if (this.mode === Mode.Closed) return;
+    this.abortMessage(Replies.localError);
+    if (final !== undefined) this.emitReply(final);
+    this.closeSession();
+  }
+
+  /** The connection is gone: abort a message in progress. No reply can be sent any more. */
+  connectionLost(): void {
+    if (this.mode === Mode.Closed) return;
+    this.abortMessage(Replies.localError);
+    this.mode = Mode.Closed;
+    this.awaiting = undefined;
+  }
+
+  // ---- input ---------------------------------------------------------------------------------
+
+  /** Processes some input; false when nothing could be done. */
+  private step(): boolean {
+    if (this.mode === Mode.Body) return this.stepBody();
+    const event = this.lines.next();
+    if (event === undefined) {
+      const chunk = this.input.shift();
+      if (chunk === undefined) return false;
+      this.lines.push(chunk);
+      return true;
+    }
+    if (event.kind === 'too-long') this.error(Replies.lineTooLong);
+    else if (event.bareLf) this.error(Replies.bareLineFeed);
+    else this.command(event.bytes);
+    return true;
+  }
+
+  private stepBody(): boolean {
+    const message = this.body as MessageReader;
+    const chunk = this.input.shift();
+    if (chunk === undefined) return false;
+    const rest = message.push(chunk, (bytes) => this.out.push({ type: 'message-data', bytes }));
+    if (message.aborted !== undefined && !message.abortReported) {
+      message.abortReported = true;
+      this.out.push({ type: 'message-abort', reason: message.aborted });
+    }
+    if (rest === undefined) return true;
+    if (rest.length > 0) this.input.unshift(rest);
+    this.mode = Mode.Command;
+    this.body = undefined;
+    this.finishPart(message);
+    return true;
+  }
+
+  /** A DATA message or BDAT chunk has been read to its end. */
+  private finishPart(message: MessageReader): void {
+    if (message.aborted !== undefined) {
+      if (message === this.message) {
+        this.message = undefined;
+        this.transaction = undefined;
+      }
+      this.emitReply(message.aborted);
+      return;
+    }
+    if (!message.last) {
+      this.emitReply(reply(250, '2.0.0', `${message.chunkSize} octets received`));
+      return;
+    }
+    this.message = undefined;
+    this.ask('message-end', { type: 'message-end', size: message.size });
+  }
+
+  private command(bytes: Uint8Array): void {
+    let command: Command;
+    try {
+      command = parseCommandLine(bytes, this.parseOptions());
+    } catch (error) {
+      if (!(error instanceof SmtpError)) throw error;
+      // A BDAT whose size cannot be read leaves no way to find the next command: close.
+      if (bytes.length >= 4 && /^bdat$/i.test(String.fromCharCode(...bytes.subarray(0, 4)))) {
+        this.emitReply(error.reply);
+        this.closeSession();
+        return;
+      }
+      this.error(error.reply);
+      return;
+    }
+    this.dispatch(command);
+  }
+
+  private parseOptions(): ParseCommandOptions {
+    const caps = this.capabilities;
+    if (caps === undefined) return NO_PARAMETERS;
+    return { mailParameters: mailKeywords(caps), rcptParameters: rcptKeywords(caps) };
+  }
+
+  private dispatch(command: Command): void {
+    switch (command.verb) {
+      case 'EHLO':
+      case 'HELO':
+        this.abortMessage(Replies.reset);
+        this.transaction = undefined;
+        this.pendingHelo = { name: command.domain, extended: command.verb === 'EHLO' };
+        this.ask('helo', { type: 'helo', ...this.pendingHelo });
+        return;
+      case 'MAIL':
+        return this.mail(command.from, command.params);
+      case 'RCPT':
+        return this.rcpt(command.to, command.params);
+      case 'DATA':
+        return this.data();
+      case 'BDAT':
+        return this.bdat(command.size, command.last);
+      case 'RSET':
+        this.abortMessage(Replies.reset);
+        this.transaction = undefined;
+        this.emitReply(Replies.reset);
+        return;
+      case 'NOOP':
+        this.emitReply(Replies.noop);
+        return;
+      case 'VRFY':
+        this.emitReply(Replies.cannotVerify);
+        return;
+      case 'EXPN':
+        this.ask('expn', { type: 'expn', argument: command.argument });
+        return;
+      case 'HELP':
+        this.emitReply(Replies.help);
+        return;
+      case 'QUIT':
+        this.abortMessage(Replies.localError);
+        this.emitReply(reply(221, '2.0.0', `${this.options.hostname} closing connection`));
+        this.closeSession();
+        return;
+      case 'STARTTLS':
+      case 'AUTH':
+        this.error(Replies.notImplemented);
+        return;
+      default: // LHLO without LMTP, and unknown verbs
+        this.error(Replies.unrecognized);
+    }
+  }
+
+  private mail(from: Address | null, params: MailParameters): void {
+    if (this.heloName === undefined || this.transaction !== undefined) return this.error(Replies.badSequence);
+    if (params.size !== undefined && params.size > this.options.messageSize) {
+      return this.emitReply(Replies.messageTooBig);
+    }
+    if (params.body === 'BINARYMIME' && !this.capabilities?.binaryMime)
+      return this.error(Replies.unknownParameter);
+    if (params.body === '8BITMIME' && !this.capabilities?.eightBitMime)
+      return this.error(Replies.unknownParameter);
+    // RFC 4954 5: without authentication, AUTH= is read as AUTH=<>.
+    const accepted = params.auth === undefined ? params : { ...params, auth: '<>' };
+    this.pendingMail = { from, params: accepted };
+    this.ask('mail', { type: 'mail', from, params: accepted });
+  }
+
+  private rcpt(to: Address, params: RcptParameters): void {
+    const t = this.transaction;
+    if (t === undefined || this.message !== undefined) return this.error(Replies.badSequence);
+    t.rcptAttempts++;
+    if (t.recipients.length >= this.options.recipients) return this.emitReply(Replies.tooManyRecipients);
+    if (to.utf8 && !t.params.smtputf8) return this.emitReply(Replies.utf8NotAllowed);
+    this.pendingRcpt = { address: to, params };
+    this.ask('rcpt', { type: 'rcpt', to, params });
+  }
+
+  private data(): void {
+    const t = this.transaction;
+    if (t === undefined || t.chunked) return this.error(Replies.badSequence);
+    if (t.recipients.length === 0) {
+      return t.rcptAttempts > 0 ? this.emitReply(Replies.noValidRecipients) : this.error(Replies.badSequence);
+    }
+    if (t.params.body === 'BINARYMIME') {
+      return this.error(reply(503, '5.5.1', 'BODY=BINARYMIME requires BDAT'));
+    }
+    // RFC 2920 3.1: DATA ends a pipelined group, so nothing may follow it before the 354.
+    if (!this.options.allowEarlyData && this.buffered > 0) {
+      this.emitReply(Replies.pipeliningViolation);
+      this.closeSession();
+      return;
+    }
+    this.emitReply(Replies.startData);
+    this.startMessage(t, MessageReader.data(this.options));
+    this.readBody(this.message as MessageReader);
+  }
+
+  private bdat(size: number, last: boolean): void {
+    const t = this.transaction;
+    const refusal =
+      t === undefined
+        ? Replies.badSequence
+        : t.recipients.length === 0
+          ? t.rcptAttempts > 0
+            ? Replies.noValidRecipients
+            : Replies.badSequence
+          : undefined;
+    if (t === undefined || refusal !== undefined) {
+      // RFC 3030 2: the chunk's octets follow whatever the reply; read them past, never as commands.
+      if (refusal === Replies.badSequence) this.countError();
+      this.readBody(MessageReader.discard(size, refusal ?? Replies.badSequence));
+      return;
+    }
+    if (this.message === undefined) {
+      t.chunked = true;
+      this.startMessage(t, MessageReader.chunked(this.options));
+    }
+    (this.message as MessageReader).nextChunk(size, last);
+    this.readBody(this.message as MessageReader);
+  }
+
+  private startMessage(t: Transaction, message: MessageReader): void {
+    this.message = message;
+    this.out.push({ type: 'message-start', envelope: t });
+  }
+
+  /** Switches to reading `reader` from the input, starting with what the line reader holds. */
+  private readBody(reader: MessageReader): void {
+    this.input.unshift(this.lines.takeRest());
+    this.mode = Mode.Body;
+    this.body = reader;
+  }
+
+  // ---- decisions and replies -----------------------------------------------------------------
+
+  private ask(decision: Decision, event: ServerEvent): void {
+    this.awaiting = decision;
+    this.out.push(event);
+  }
+
+  /** The pending decision, taken; undefined once the session was shut down meanwhile. */
+  private takeDecision(): Decision | undefined {
+    const decision = this.awaiting;
+    if (decision === undefined && this.mode !== Mode.Closed) {
+      throw new Error('ServerSession: no decision is pending');
+    }
+    this.awaiting = undefined;
+    return decision;
+  }
+
+  private acceptHelo(custom: Reply | undefined): void {
+    const helo = this.pendingHelo as { name: string; extended: boolean };
+    this.heloName = helo;
+    this.capabilities = helo.extended ? offeredCapabilities(this.options, this.secureConnection) : undefined;
+    if (custom !== undefined) return this.emitReply(custom);
+    const hello = `Hello ${helo.name}`;
+    if (!helo.extended) return this.emitReply(reply(250, undefined, `${this.options.hostname} ${hello}`));
+    const caps = this.capabilities as Capabilities;
+    this.emitReply(formatEhloReply({ domain: this.options.hostname, greeting: hello, capabilities: caps }));
+  }
+
+  private abortMessage(reason: Reply): void {
+    const message = this.message;
+    if (message === undefined) return;
+    this.message = undefined;
+    if (message.abortReported) return;
+    this.out.push({ type: 'message-abort', reason });
+  }
+
+  /** A client error: reply, and close after too many. */
+  private error(r: Reply): void {
+    this.emitReply(r);
+    this.countError();
+  }
+
+  private countError(): void {
+    if (++this.invalid < this.options.invalidCommands || this.mode === Mode.Closed) return;
+    this.emitReply(Replies.tooManyErrors);
+    this.closeSession();
+  }
+
+  private emitReply(r: Reply): void {
+    this.out.push(this.replyEvent(r));
+  }
+
+  private replyEvent(r: Reply): ServerEvent {
+    const enhanced = this.capabilities?.enhancedStatusCodes === true;
+    return { type: 'reply', reply: r, wire: encodeReply(r, { enhanced }) };
+  }
+
+  private closeSession(): void {
+    this.mode = Mode.Closed;
+    this.awaiting = undefined;
+    this.input.length = 0;
+    this.lines.clear();
+    this.out.push({ type: 'close' });
+  }
+}
+
+const NO_PARAMETERS: ParseCommandOptions = { mailParameters: new Set(), rcptParameters: new Set() };

@@ -1,0 +1,38 @@
+/**
+ * The one interface between esmtp's protocol drivers and the network: a duplex byte connection.
+ * Implementations: `NodeTransport` (net/tls sockets), `memoryPair()` (tests, in-process).
+ * @module
+ */
+
+/** Addresses of a connection's two ends. */
+export interface TransportInfo {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+}
+
+/** What a transport reports to its reader. */
+export interface TransportHandlers {
+  /** Bytes received. The reader may keep the chunk: the transport does not reuse it. */
+  data(chunk: Uint8Array): void;
+  /** The connection ended: closed by the peer (no error) or failed. Called once. */
+  end(error?: Error): void;
+}
+
+export interface Transport {
+  readonly info: TransportInfo;
+  /** The bytes are protected by TLS. */
+  readonly secure: boolean;
+  /** Starts delivering input to `handlers`. Called once. */
+  start(handlers: TransportHandlers): void;
+  /** Stops delivering input until `resume()`; the peer is slowed down by TCP flow control. */
+  pause(): void;
+  resume(): void;
+  /** Writes bytes; the promise settles once they are handed on and more may be written. */
+  write(data: string | Uint8Array): Promise<void>;
+  /** Closes after the pending writes. */
+  close(): void;
+  /** Closes at once, dropping pending writes. */
+  destroy(): void;
+}

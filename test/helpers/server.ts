@@ -1,0 +1,31 @@
+import type { Readable } from 'node:stream';
+import type { DataEnvelope, SmtpServerOptions } from '../../src/server/options.js';
+import { SmtpServer } from '../../src/server/smtp-server.js';
+
+export interface Delivered {
+  envelope: DataEnvelope;
+  body: string;
+}
+
+export async function readAll(stream: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const part of stream) parts.push(part as Buffer);
+  return Buffer.concat(parts);
+}
+
+/** A server that keeps every message it accepts, with the body as latin1 text. */
+export function collectingServer(options: SmtpServerOptions = {}): {
+  server: SmtpServer;
+  delivered: Delivered[];
+} {
+  const delivered: Delivered[] = [];
+  const server = new SmtpServer({
+    hostname: 'mx.test',
+    async onData(message, envelope) {
+      const body = await readAll(message);
+      delivered.push({ envelope, body: body.toString('latin1') });
+    },
+    ...options,
+  });
+  return { server, delivered };
+}
