@@ -36,6 +36,7 @@ export class Connection implements SessionInfo {
   private message: { stream: Readable; outcome: Promise<Reply | undefined> } | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private deadline = 0;
+  private timerAt = 0;
   private dataStart = 0;
   private received = 0;
   private closeWhenIdle = false;
@@ -293,10 +294,15 @@ export class Connection implements SessionInfo {
     } else if (this.deadline === 0) {
       this.deadline = Date.now() + (t.command ?? DEFAULT_COMMAND_TIMEOUT);
     }
-    if (this.timer === undefined) this.schedule();
+    // One timer at a time; it is moved only when the deadline comes sooner than it would fire.
+    if (this.timer === undefined || this.deadline < this.timerAt) {
+      clearTimeout(this.timer);
+      this.schedule();
+    }
   }
 
   private schedule(): void {
+    this.timerAt = this.deadline;
     this.timer = setTimeout(() => this.checkDeadline(), Math.max(0, this.deadline - Date.now()) + 5);
     this.timer.unref?.();
   }
