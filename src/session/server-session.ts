@@ -257,8 +257,9 @@ export class ServerSession {
       if (message === this.message) {
         this.message = undefined;
         this.transaction = undefined;
-      }
-      this.emitReply(message.aborted);
+        this.emitReply(message.aborted);
+      } else if (message.aborted === Replies.badSequence) this.error(message.aborted);
+      else this.emitReply(message.aborted);
       return;
     }
     if (!message.last) {
@@ -398,7 +399,6 @@ export class ServerSession {
           : undefined;
     if (t === undefined || refusal !== undefined) {
       // RFC 3030 2: the chunk's octets follow whatever the reply; read them past, never as commands.
-      if (refusal === Replies.badSequence) this.countError();
       this.readBody(MessageReader.discard(size, refusal ?? Replies.badSequence));
       return;
     }

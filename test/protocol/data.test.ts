@@ -4,6 +4,7 @@ import { BdatChunk } from '../../src/protocol/bdat.js';
 import { DotStuffer } from '../../src/protocol/dot-stuffer.js';
 import { DotUnstuffer } from '../../src/protocol/dot-unstuffer.js';
 import { EsmtpError } from '../../src/protocol/errors.js';
+import { LineEndNormalizer } from '../../src/protocol/line-end-normalizer.js';
 import { bytes, concat, cutsArb, latin1, smtpBytesArb, splitAt } from '../helpers/bytes.js';
 
 interface Unstuffed {
@@ -257,6 +258,31 @@ describe('BdatChunk (RFC 3030 2)', () => {
         expect(latin1(concat(taken))).toBe(latin1(data.subarray(0, size)));
         expect(chunk.remaining).toBe(Math.max(0, size - data.length));
       }),
+    );
+  });
+});
+
+describe('LineEndNormalizer', () => {
+  function normalizeChunks(chunks: readonly Uint8Array[]): string {
+    const normalizer = new LineEndNormalizer();
+    return latin1(concat([...chunks.map((c) => normalizer.push(c).slice()), normalizer.end()]));
+  }
+
+  it('turns bare CR and bare LF into CRLF and leaves CRLF alone', () => {
+    expect(normalizeChunks([bytes('a\nb\rc\r\nd\r')])).toBe('a\r\nb\r\nc\r\nd\r\n');
+  });
+
+  it('returns a chunk that needs no change as it is', () => {
+    const chunk = bytes('a\r\nb');
+    expect(new LineEndNormalizer().push(chunk)).toBe(chunk);
+  });
+
+  it('property: any split gives the same output as a whole-input rewrite', () => {
+    fc.assert(
+      fc.property(smtpBytesArb, cutsArb, (data, cuts) => {
+        expect(normalizeChunks(splitAt(data, cuts))).toBe(normalise(latin1(data)));
+      }),
+      { numRuns: 2000 },
     );
   });
 });

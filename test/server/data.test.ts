@@ -33,7 +33,10 @@ describe('DATA (RFC 5321 4.1.1.4)', () => {
     expect(client.unread).toHaveLength(0); // no end yet, no reply
     expect(code(await client.command('.'))).toBe('250 2.0.0');
     expect(delivered[0]?.body).toBe('Subject: t\r\n\r\n.dot\r\nend\r\n');
-    expect(delivered[0]?.envelope.recipients.map((r) => r.address.address)).toEqual(['b0@example.org', 'b1@example.org']);
+    expect(delivered[0]?.envelope.recipients.map((r) => r.address.address)).toEqual([
+      'b0@example.org',
+      'b1@example.org',
+    ]);
   });
 
   it('durability: the 250 is sent only after onData resolved', async () => {
@@ -158,7 +161,18 @@ describe('DATA (RFC 5321 4.1.1.4)', () => {
   });
 
   describe('SMTP smuggling: a fake end of data followed by a whole transaction in the same write', () => {
-    const fakes = ['\n.\n', '\n.\r\n', '\r\n.\n', '\r.\r', '\r.\r\n', '\r\n.\r', '\n.\r', '\r.\n', '\r\n.\r\r\n', '\r\n\0.\r\n'];
+    const fakes = [
+      '\n.\n',
+      '\n.\r\n',
+      '\r\n.\n',
+      '\r.\r',
+      '\r.\r\n',
+      '\r\n.\r',
+      '\n.\r',
+      '\r.\n',
+      '\r\n.\r\r\n',
+      '\r\n\0.\r\n',
+    ];
     const smuggled =
       'MAIL FROM:<admin@example.com>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\nSubject: forged\r\n\r\nforged\r\n.\r\n';
     for (const policy of ['reject', 'normalize'] as const) {
@@ -214,9 +228,13 @@ describe('pipelining safety (RFC 2920)', () => {
     const { server } = collectingServer();
     const client = await RawClient.ready(server);
     const before = client.transcript.length;
-    client.send('MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n');
+    client.send(
+      'MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n',
+    );
     expect((await client.replies(4)).map(code)).toEqual(['250 2.1.0', '250 2.1.5', '250 2.1.5', '354']);
-    expect(client.transcript.slice(before)).toMatch(/^250 2\.1\.0 .*\r\n250 2\.1\.5 .*\r\n250 2\.1\.5 .*\r\n354 .*\r\n$/);
+    expect(client.transcript.slice(before)).toMatch(
+      /^250 2\.1\.0 .*\r\n250 2\.1\.5 .*\r\n250 2\.1\.5 .*\r\n354 .*\r\n$/,
+    );
   });
 
   it('with every RCPT refused, a pipelined DATA gets 554 and what follows is read as commands', async () => {
@@ -227,7 +245,13 @@ describe('pipelining safety (RFC 2920)', () => {
     });
     const client = await RawClient.ready(server);
     client.send('MAIL FROM:<a@example.com>\r\nRCPT TO:<x@example.org>\r\nDATA\r\nNOOP\r\nRSET\r\n');
-    expect((await client.replies(5)).map(code)).toEqual(['250 2.1.0', '550 5.1.1', '554 5.5.1', '250 2.0.0', '250 2.0.0']);
+    expect((await client.replies(5)).map(code)).toEqual([
+      '250 2.1.0',
+      '550 5.1.1',
+      '554 5.5.1',
+      '250 2.0.0',
+      '250 2.0.0',
+    ]);
     expect(delivered).toHaveLength(0);
   });
 });

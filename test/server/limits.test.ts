@@ -59,7 +59,11 @@ describe('command lines', () => {
     const client = RawClient.connect(server);
     await client.reply();
     // The start of a real ClientHello: a handshake record, then random-looking bytes with CR LF.
-    const hello = Buffer.concat([Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]), Buffer.alloc(500, 0xab), Buffer.from('\r\n\r\n')]);
+    const hello = Buffer.concat([
+      Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]),
+      Buffer.alloc(500, 0xab),
+      Buffer.from('\r\n\r\n'),
+    ]);
     client.send(hello);
     const replies = await client.replies(3);
     expect(replies.map((r) => r.code)).toEqual([500, 500, 421]);
@@ -107,7 +111,14 @@ describe('connections', () => {
     const seen: unknown[] = [];
     const { server } = collectingServer({
       onRcptTo(to, _params, session) {
-        seen.push([session.remoteAddress, session.helo, session.envelope?.from?.address, to.address, session.secure, session.id.length > 0]);
+        seen.push([
+          session.remoteAddress,
+          session.helo,
+          session.envelope?.from?.address,
+          to.address,
+          session.secure,
+          session.id.length > 0,
+        ]);
       },
     });
     const client = await RawClient.ready(server);
@@ -132,7 +143,9 @@ describe('connections', () => {
     expect(code(await bad.command('MAIL FROM:<boom@example.com>'))).toBe('451 4.3.0');
     expect(code(await good.command('MAIL FROM:<fine@example.com>'))).toBe('250 2.1.0');
     bad.close();
-    await vi.waitFor(() => expect(errors.map((e) => (e as Error).message)).toEqual(['bug in hook', 'bug in onClose']));
+    await vi.waitFor(() =>
+      expect(errors.map((e) => (e as Error).message)).toEqual(['bug in hook', 'bug in onClose']),
+    );
   });
 
   it('without an error listener, a failing hook still cannot crash the process', async () => {
