@@ -85,8 +85,7 @@ export class Connection implements SessionInfo {
     if (this.ended) return;
     if (refusal !== undefined) {
       await this.transport.write(encodeReply(refusal, { enhanced: false }));
-      this.transport.close();
-      this.finish();
+      this.finish(true);
       return;
     }
     this.replies.push((this.session.greeting() as { wire: string }).wire);
@@ -97,7 +96,14 @@ export class Connection implements SessionInfo {
   /** Asks the connection to end: at once when idle, after the transaction in progress otherwise. */
   shutdown(force: boolean): void {
     if (this.ended) return;
-    if (force || (!this.session.inMessage && this.session.envelope === undefined && !this.running)) {
+    if (force && this.running) {
+      // A hook is still running and may never return: answer and close without waiting for it.
+      this.session.shutdown();
+      this.message?.stream.destroy(new SmtpError(Replies.shuttingDown));
+      this.message = undefined;
+      this.replies.push(encodeReply(Replies.shuttingDown, { enhanced: this.session.enhancedCodes }));
+      void this.flush().then(() => this.finish(true));
+    } else if (force || (!this.session.inMessage && this.session.envelope === undefined && !this.running)) {
       this.session.shutdown(Replies.shuttingDown);
       void this.pump();
     } else this.closeWhenIdle = true;
@@ -124,11 +130,13 @@ export class Connection implements SessionInfo {
     this.finish();
   }
 
-  private finish(): void {
+  /** Ends the connection: gracefully (the replies written reach the client first) or at once. */
+  private finish(graceful = false): void {
     if (this.ended) return;
     this.ended = true;
     clearTimeout(this.timer);
-    this.transport.destroy();
+    if (graceful) this.transport.close();
+    else this.transport.destroy();
     this.host.closed(this);
   }
 
@@ -137,17 +145,20 @@ export class Connection implements SessionInfo {
     if (this.running || this.ended) return;
     this.running = true;
     try {
-      for (let event = this.session.next(); event !== undefined; event = this.session.next()) {
+      for (;;) {
+        let event = this.session.next();
+        if (event === undefined) {
+          await this.flush();
+          if (this.closeWhenIdle && this.session.envelope === undefined && !this.session.inMessage) {
+            this.closeWhenIdle = false;
+            this.session.shutdown(Replies.shuttingDown);
+          }
+          // Input that arrived while the replies were written is still to be read.
+          event = this.session.next();
+          if (event === undefined) break;
+        }
         if (event.type !== 'message-data') this.clearCommandDeadline();
-        if (await this.handle(event)) return;
-        if (this.ended) return;
-      }
-      await this.flush();
-      if (this.closeWhenIdle && this.session.envelope === undefined && !this.session.inMessage) {
-        this.closeWhenIdle = false;
-        this.session.shutdown(Replies.shuttingDown);
-        this.running = false;
-        return this.pump();
+        if ((await this.handle(event)) || this.ended) return;
       }
       this.armDeadline();
     } finally {
@@ -164,8 +175,7 @@ export class Connection implements SessionInfo {
         return false;
       case 'close':
         await this.flush();
-        this.transport.close();
-        this.finish();
+        this.finish(true);
         return true;
       case 'helo':
         await this.decide(() => hooks.onHelo?.(event.name, this));

@@ -124,6 +124,11 @@ export class ServerSession {
     return this.transaction;
   }
 
+  /** Replies carry enhanced status codes (after EHLO, with ENHANCEDSTATUSCODES on). */
+  get enhancedCodes(): boolean {
+    return this.capabilities?.enhancedStatusCodes === true;
+  }
+
   get secure(): boolean {
     return this.secureConnection;
   }
@@ -475,8 +480,7 @@ export class ServerSession {
   }
 
   private replyEvent(r: Reply): ServerEvent {
-    const enhanced = this.capabilities?.enhancedStatusCodes === true;
-    return { type: 'reply', reply: r, wire: encodeReply(r, { enhanced }) };
+    return { type: 'reply', reply: r, wire: encodeReply(r, { enhanced: this.enhancedCodes }) };
   }
 
   private closeSession(): void {

@@ -236,4 +236,19 @@ describe('close()', () => {
     expect(code(await busy.reply())).toBe('421 4.3.2');
     await busy.closed();
   });
+
+  it('a hook that never returns does not hold close() past its timeout', async () => {
+    const { server } = collectingServer({
+      onData: () => new Promise(() => {}), // a hook that hangs
+    });
+    const client = await RawClient.ready(server);
+    await client.command('MAIL FROM:<a@example.com>');
+    await client.command('RCPT TO:<b@example.org>');
+    await client.command('DATA');
+    client.send('stuck\r\n.\r\n');
+    await sleep(20);
+    await server.close({ timeout: 50 });
+    expect(code(await client.reply())).toBe('421 4.3.2');
+    await client.closed();
+  });
 });
