@@ -322,17 +322,13 @@ export class ServerSession {
         this.emitReply(Replies.reset);
         return;
       case 'NOOP':
-        this.emitReply(Replies.noop);
-        return;
+        return this.emitReply(Replies.noop);
       case 'VRFY':
-        this.emitReply(Replies.cannotVerify);
-        return;
+        return this.emitReply(Replies.cannotVerify);
       case 'EXPN':
-        this.ask('expn', { type: 'expn', argument: command.argument });
-        return;
+        return this.ask('expn', { type: 'expn', argument: command.argument });
       case 'HELP':
-        this.emitReply(Replies.help);
-        return;
+        return this.emitReply(Replies.help);
       case 'QUIT':
         this.abortMessage(Replies.localError);
         this.emitReply(reply(221, '2.0.0', `${this.options.hostname} closing connection`));

@@ -71,6 +71,17 @@ export class RawClient {
     return this.queue.shift() as Reply;
   }
 
+  /**
+   * A whole transaction: the MAIL line, each RCPT line, DATA and `body` (CRLF lines, without the
+   * final dot). Returns the reply to the message.
+   */
+  async deliver(mail: string, rcpts: readonly string[], body: string): Promise<Reply> {
+    await this.command(mail);
+    for (const rcpt of rcpts) await this.command(rcpt);
+    await this.command('DATA');
+    return this.command(`${body}.`);
+  }
+
   async replies(n: number): Promise<Reply[]> {
     const out: Reply[] = [];
     for (let i = 0; i < n; i++) out.push(await this.reply());

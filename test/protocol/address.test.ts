@@ -13,16 +13,7 @@ import {
   unsafeCharacter,
 } from '../../src/protocol/address.js';
 import { EsmtpError, SmtpError } from '../../src/protocol/errors.js';
-
-function replyOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof SmtpError)) throw e;
-    return `${e.code} ${e.enhanced}`;
-  }
-  throw new Error('expected an SmtpError');
-}
+import { replyOf } from '../helpers/reply-of.js';
 
 describe('paths (RFC 5321 4.1.2)', () => {
   it('reads a plain mailbox', () => {

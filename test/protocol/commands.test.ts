@@ -4,16 +4,7 @@ import { parseMailbox, quoteLocalPart } from '../../src/protocol/address.js';
 import { type Command, formatCommand, parseCommand, parseCommandLine } from '../../src/protocol/commands.js';
 import { SmtpError } from '../../src/protocol/errors.js';
 import { bytes } from '../helpers/bytes.js';
-
-function replyOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof SmtpError)) throw e;
-    return `${e.code} ${e.enhanced}`;
-  }
-  throw new Error('expected an SmtpError');
-}
+import { replyOf } from '../helpers/reply-of.js';
 
 describe('commands (RFC 5321 4.1.1)', () => {
   it('Appendix D.1: the commands of a typical transaction', () => {

@@ -11,16 +11,7 @@ import {
   splitParameters,
 } from '../../src/protocol/parameters.js';
 import { decodeXtext, encodeXtext } from '../../src/protocol/xtext.js';
-
-function replyOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof SmtpError)) throw e;
-    return `${e.code} ${e.enhanced}`;
-  }
-  throw new Error('expected an SmtpError');
-}
+import { replyOf } from '../helpers/reply-of.js';
 
 describe('xtext (RFC 3461 4)', () => {
   it('encodes + = and octets outside ! to ~ as +XX', () => {

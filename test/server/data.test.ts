@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { SmtpError } from '../../src/protocol/errors.js';
 import { code, RawClient } from '../helpers/raw-client.js';
 import { collectingServer, readAll } from '../helpers/server.js';
+import { FAKE_TERMINATORS, SMUGGLED_TRANSACTION } from '../helpers/smuggling.js';
 
 async function ready(client: RawClient, rcpts = 1): Promise<void> {
   await client.command('MAIL FROM:<a@example.com>');
@@ -161,22 +162,8 @@ describe('DATA (RFC 5321 4.1.1.4)', () => {
   });
 
   describe('SMTP smuggling: a fake end of data followed by a whole transaction in the same write', () => {
-    const fakes = [
-      '\n.\n',
-      '\n.\r\n',
-      '\r\n.\n',
-      '\r.\r',
-      '\r.\r\n',
-      '\r\n.\r',
-      '\n.\r',
-      '\r.\n',
-      '\r\n.\r\r\n',
-      '\r\n\0.\r\n',
-    ];
-    const smuggled =
-      'MAIL FROM:<admin@example.com>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\nSubject: forged\r\n\r\nforged\r\n.\r\n';
     for (const policy of ['reject', 'normalize'] as const) {
-      for (const fake of fakes) {
+      for (const fake of FAKE_TERMINATORS) {
         it(`${policy}: ${JSON.stringify(fake)} gives exactly one reply and at most one message`, async () => {
           const mails: string[] = [];
           const { server, delivered } = collectingServer({
@@ -188,7 +175,7 @@ describe('DATA (RFC 5321 4.1.1.4)', () => {
           const client = await RawClient.ready(server);
           await ready(client);
           await client.command('DATA');
-          client.send(`Subject: real\r\n\r\nreal body${fake}${smuggled}`);
+          client.send(`Subject: real\r\n\r\nreal body${fake}${SMUGGLED_TRANSACTION}`);
           const reply = await client.reply();
           const clean = fake === '\r\n\0.\r\n'; // the only fake without a bare CR or LF
           if (policy === 'reject' && !clean) expect(code(reply)).toBe('550 5.5.2');

@@ -263,10 +263,11 @@ describe('extensions', () => {
   it('RFC 3461: DSN parameters reach the hooks as typed values', async () => {
     const { server, delivered } = collectingServer();
     const client = await RawClient.ready(server);
-    await client.command('MAIL FROM:<a@example.com> RET=HDRS ENVID=QQ314159');
-    await client.command('RCPT TO:<b@example.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b@example.org');
-    await client.command('DATA');
-    await client.command('x\r\n.');
+    await client.deliver(
+      'MAIL FROM:<a@example.com> RET=HDRS ENVID=QQ314159',
+      ['RCPT TO:<b@example.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b@example.org'],
+      'x\r\n',
+    );
     expect(delivered[0]?.envelope.params).toEqual({ ret: 'HDRS', envid: 'QQ314159' });
     expect(delivered[0]?.envelope.recipients[0]?.params).toEqual({
       notify: ['SUCCESS', 'FAILURE'],
@@ -283,10 +284,11 @@ describe('extensions', () => {
   it('RFC 4954 5: AUTH= on MAIL from an unauthenticated client is read as AUTH=<>', async () => {
     const { server, delivered } = collectingServer();
     const client = await RawClient.ready(server);
-    await client.command('MAIL FROM:<a@example.com> AUTH=a@example.com');
-    await client.command('RCPT TO:<b@example.org>');
-    await client.command('DATA');
-    await client.command('x\r\n.');
+    await client.deliver(
+      'MAIL FROM:<a@example.com> AUTH=a@example.com',
+      ['RCPT TO:<b@example.org>'],
+      'x\r\n',
+    );
     expect(delivered[0]?.envelope.params.auth).toBe('<>');
   });
 
@@ -299,10 +301,11 @@ describe('extensions', () => {
   it('RFC 6152: BODY=8BITMIME is accepted and handed on; switched off it is unknown', async () => {
     const { server, delivered } = collectingServer();
     const client = await RawClient.ready(server);
-    await client.command('MAIL FROM:<a@example.com> BODY=8BITMIME');
-    await client.command('RCPT TO:<b@example.org>');
-    await client.command('DATA');
-    await client.command('caf\xe9\r\n.');
+    await client.deliver(
+      'MAIL FROM:<a@example.com> BODY=8BITMIME',
+      ['RCPT TO:<b@example.org>'],
+      'caf\xe9\r\n',
+    );
     expect(delivered[0]?.envelope.params.body).toBe('8BITMIME');
     const off = await RawClient.ready(collectingServer({ extensions: { eightBitMime: false } }).server);
     expect(code(await off.command('MAIL FROM:<a@example.com> BODY=8BITMIME'))).toBe('555 5.5.4');
