@@ -3,6 +3,7 @@
  *
  * - `SmtpServer`: an embeddable SMTP server with hooks.
  * - `ServerSession`: the server's protocol state machine, pure, for custom drivers.
+ * - SASL mechanisms (PLAIN, LOGIN, CRAM-MD5, XOAUTH2, SCRAM-SHA-256), pure, both sides.
  * - The transports: `NodeTransport`, `memoryPair()`.
  * - The protocol layer: command, reply, address and parameter grammars, the line reader, DATA
  *   dot-stuffing and unstuffing, and BDAT chunk counting. Pure (no I/O and no Node APIs).
@@ -10,6 +11,7 @@
  */
 export * from './protocol/index.js';
 export { utf8Length } from './protocol/utf8.js';
+export * from './sasl/index.js';
 export * from './server/index.js';
 export * from './session/index.js';
 export * from './transport/index.js';

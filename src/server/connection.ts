@@ -5,20 +5,33 @@
  * @module
  */
 import { Readable } from 'node:stream';
+import type { Address } from '../protocol/address.js';
 import { EsmtpError, SmtpError } from '../protocol/errors.js';
 import { Replies } from '../protocol/replies.js';
-import { encodeReply, type Reply } from '../protocol/reply.js';
+import { encodeReply, type Reply, reply } from '../protocol/reply.js';
+import { AuthReplies } from '../session/auth-lines.js';
 import { type ServerEvent, ServerSession } from '../session/server-session.js';
 import type { Transport } from '../transport/transport.js';
+import { AuthDriver, type AuthOutcome } from './auth-driver.js';
 import type { SessionInfo, SmtpServerOptions } from './options.js';
+import type { ServerTls } from './tls.js';
 
 const DEFAULT_COMMAND_TIMEOUT = 5 * 60_000;
 const DEFAULT_DATA_TIMEOUT = 10 * 60_000;
 const DEFAULT_MIN_DATA_RATE = 1024;
+const TEMPORARY_AUTH_FAILURE = reply(454, '4.7.0', 'Temporary authentication failure');
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** What a connection needs from its server. */
 export interface ConnectionHost {
   readonly options: SmtpServerOptions;
+  /** The TLS setup, when certificates were given. */
+  readonly tls: ServerTls | undefined;
+  /** The SASL mechanisms offered, when AUTH is. */
+  readonly mechanisms: readonly string[] | undefined;
+  /** Keeps the salts shown for unknown SCRAM users stable for the server's life. */
+  readonly mockSecret: Uint8Array;
   /** A hook failed with something other than an SmtpError. */
   hookError(error: unknown, session: SessionInfo): void;
   /** The connection has closed. */
@@ -40,13 +53,31 @@ export class Connection implements SessionInfo {
   private dataStart = 0;
   private received = 0;
   private closeWhenIdle = false;
+  private readonly auth: AuthDriver | undefined;
 
   constructor(
     private readonly host: ConnectionHost,
     private readonly transport: Transport,
   ) {
     const o = host.options;
-    this.session = new ServerSession({ ...o, hostname: o.hostname ?? 'localhost', secure: transport.secure });
+    const hostname = o.hostname ?? 'localhost';
+    this.session = new ServerSession({
+      ...o,
+      hostname,
+      secure: transport.secure || o.secure === true,
+      starttls: host.tls !== undefined && o.secure !== true && transport.startTls !== undefined,
+      requireTls: o.requireTLS ?? false,
+      auth:
+        o.auth === undefined || host.mechanisms === undefined
+          ? undefined
+          : {
+              mechanisms: host.mechanisms,
+              allowInsecure: o.allowInsecureAuth ?? false,
+              required: o.requireAuth ?? false,
+              ...(o.auth.maxFailures === undefined ? {} : { maxFailures: o.auth.maxFailures }),
+            },
+    });
+    this.auth = o.auth === undefined ? undefined : new AuthDriver(o.auth, this, hostname, host.mockSecret);
   }
 
   get remoteAddress(): string {
@@ -68,7 +99,10 @@ export class Connection implements SessionInfo {
     return this.session.helo?.name;
   }
   get user(): string | undefined {
-    return undefined;
+    return this.session.user;
+  }
+  get tls() {
+    return this.transport.tls;
   }
   get envelope() {
     return this.session.envelope;
@@ -81,6 +115,7 @@ export class Connection implements SessionInfo {
       end: (error) => this.lost(error),
     });
     this.transport.pause();
+    if (this.host.options.secure === true && !(await this.startTls())) return;
     const refusal = await this.runHook(() => this.host.options.onConnect?.(this));
     if (this.ended) return;
     if (refusal !== undefined) {
@@ -181,7 +216,10 @@ export class Connection implements SessionInfo {
         await this.decide(() => hooks.onHelo?.(event.name, this));
         return false;
       case 'mail':
-        await this.decide(() => hooks.onMailFrom?.(event.from, event.params, this));
+        await this.decide(() => {
+          this.checkSender(event.from);
+          return hooks.onMailFrom?.(event.from, event.params, this);
+        });
         return false;
       case 'rcpt':
         await this.decide(() => hooks.onRcptTo?.(event.to, event.params, this));
@@ -201,7 +239,62 @@ export class Connection implements SessionInfo {
       case 'message-end':
         await this.endMessage();
         return false;
+      case 'starttls':
+        await this.flush();
+        if (await this.startTls()) this.session.tlsStarted();
+        return this.ended;
+      case 'auth':
+        await this.authStep(event.mechanism, event.response);
+        return false;
+      case 'auth-end':
+        this.auth?.reset();
+        return false;
     }
+  }
+
+  /** Runs the TLS handshake as the server, within the command timeout; false when it failed. */
+  private async startTls(): Promise<boolean> {
+    const tls = this.host.tls;
+    const startTls = this.transport.startTls?.bind(this.transport);
+    if (tls === undefined || startTls === undefined) {
+      this.finish();
+      return false;
+    }
+    this.transport.pause();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('TLS handshake timeout')), this.commandTimeout());
+    });
+    try {
+      await Promise.race([startTls(tls.socketOptions(), true), timeout]);
+      return !this.ended;
+    } catch {
+      // A failed handshake ends the connection: nothing is ever read in cleartext after it.
+      this.finish();
+      return false;
+    } finally {
+      clearTimeout(timer);
+      if (!this.ended) this.transport.resume();
+    }
+  }
+
+  private async authStep(mechanism: string, response: Uint8Array | undefined): Promise<void> {
+    const driver = this.auth as AuthDriver;
+    this.transport.pause();
+    let outcome: AuthOutcome;
+    try {
+      outcome = await driver.step(mechanism, response);
+    } catch (error) {
+      driver.reset();
+      this.host.hookError(error, this);
+      outcome = { failure: TEMPORARY_AUTH_FAILURE, delay: false };
+    }
+    if ('failure' in outcome && outcome.delay) await sleep(this.host.options.auth?.failureDelay ?? 1000);
+    if (this.ended) return;
+    if ('challenge' in outcome) this.session.authChallenge(outcome.challenge);
+    else if ('user' in outcome) this.session.authSucceeded(outcome.user);
+    else this.session.authFailed(outcome.failure);
+    this.transport.resume();
   }
 
   private async decide(run: () => unknown): Promise<void> {
@@ -211,6 +304,16 @@ export class Connection implements SessionInfo {
     if (refusal === undefined) this.session.accept();
     else this.session.reject(refusal);
     this.transport.resume();
+  }
+
+  /** `auth.senderMustMatch`: the sender must be the authenticated user's own address. */
+  private checkSender(from: Address | null): void {
+    const rule = this.host.options.auth?.senderMustMatch;
+    const user = this.session.user;
+    if (rule === undefined || rule === false || user === undefined) return;
+    const owned =
+      typeof rule === 'function' ? rule(from, user) : from?.address.toLowerCase() === user.toLowerCase();
+    if (!owned) throw new SmtpError(AuthReplies.senderNotOwned);
   }
 
   private async expn(argument: string): Promise<void> {
@@ -302,13 +405,17 @@ export class Connection implements SessionInfo {
       const rate = t.minDataRate ?? DEFAULT_MIN_DATA_RATE;
       this.deadline = this.dataStart + (t.data ?? DEFAULT_DATA_TIMEOUT) + (this.received / rate) * 1000;
     } else if (this.deadline === 0) {
-      this.deadline = Date.now() + (t.command ?? DEFAULT_COMMAND_TIMEOUT);
+      this.deadline = Date.now() + this.commandTimeout();
     }
     // One timer at a time; it is moved only when the deadline comes sooner than it would fire.
     if (this.timer === undefined || this.deadline < this.timerAt) {
       clearTimeout(this.timer);
       this.schedule();
     }
+  }
+
+  private commandTimeout(): number {
+    return this.host.options.timeouts?.command ?? DEFAULT_COMMAND_TIMEOUT;
   }
 
   private schedule(): void {

@@ -1,5 +1,7 @@
 export type {
   DataEnvelope,
+  SaslMechanismName,
+  ServerAuthOptions,
   ServerConnectionLimits,
   ServerHooks,
   ServerTimeouts,
@@ -7,3 +9,4 @@ export type {
   SmtpServerOptions,
 } from './options.js';
 export { type ListenOptions, SmtpServer } from './smtp-server.js';
+export type { ServerTlsOptions, SniResolver } from './tls.js';

@@ -7,8 +7,12 @@ import type { Readable } from 'node:stream';
 import type { Address } from '../protocol/address.js';
 import type { MailParameters, RcptParameters } from '../protocol/parameters.js';
 import type { Reply } from '../protocol/reply.js';
+import type { ScramKeys } from '../sasl/scram.js';
+import type { Credentials } from '../sasl/types.js';
 import type { ServerLimits, ServerSessionOptions } from '../session/server-options.js';
 import type { Envelope, Recipient } from '../session/server-session.js';
+import type { TlsDetails } from '../transport/transport.js';
+import type { ServerTlsOptions } from './tls.js';
 
 /** What the hooks know of a connection. */
 export interface SessionInfo {
@@ -24,6 +28,8 @@ export interface SessionInfo {
   readonly helo: string | undefined;
   /** The authenticated user (AUTH), if any. */
   readonly user: string | undefined;
+  /** TLS details (protocol, cipher, client certificate), once the connection is secure. */
+  readonly tls: TlsDetails | undefined;
   /** The transaction in progress. */
   readonly envelope: Envelope | undefined;
 }
@@ -80,13 +86,56 @@ export interface ServerTimeouts {
   minDataRate?: number;
 }
 
+/** The SASL mechanisms the server can offer. */
+export type SaslMechanismName = 'SCRAM-SHA-256' | 'PLAIN' | 'LOGIN' | 'CRAM-MD5' | 'XOAUTH2';
+
+/** Authentication (RFC 4954). */
+export interface ServerAuthOptions {
+  /**
+   * The mechanisms to offer, in order. Default: SCRAM-SHA-256 when `scramKeys` is given, and PLAIN
+   * and LOGIN when `authenticate` is given. CRAM-MD5 and XOAUTH2 only when listed here.
+   */
+  mechanisms?: readonly SaslMechanismName[];
+  /**
+   * Checks credentials. Resolves to the user name to keep on the session, `true` for the name the
+   * client gave, or `false` to refuse. For SCRAM-SHA-256 the password was already proven against
+   * the stored keys; without this hook such a client is accepted.
+   */
+  authenticate?(credentials: Credentials, session: SessionInfo): string | boolean | Promise<string | boolean>;
+  /** SCRAM-SHA-256: the keys stored for a user (see `scramKeys()`), or undefined when there is no such user. */
+  scramKeys?(username: string, session: SessionInfo): ScramKeys | undefined | Promise<ScramKeys | undefined>;
+  /** May `user` act as `authzid` (PLAIN, SCRAM)? Without this hook, never: 535. */
+  authorize?(authzid: string, user: string, session: SessionInfo): boolean | Promise<boolean>;
+  /** Failed attempts before 421 and close. Default 3. */
+  maxFailures?: number;
+  /**
+   * Milliseconds to wait before every failure reply, the same for an unknown user and a wrong
+   * password. Default 1000.
+   */
+  failureDelay?: number;
+  /** MAIL FROM must be the authenticated user's own address (553 5.7.1 otherwise), or ask a function. */
+  senderMustMatch?: boolean | ((from: Address | null, user: string) => boolean);
+}
+
 export interface SmtpServerOptions
-  extends Omit<ServerSessionOptions, 'hostname' | 'limits' | 'secure'>,
+  extends Omit<ServerSessionOptions, 'hostname' | 'limits' | 'secure' | 'starttls' | 'requireTls' | 'auth'>,
     ServerHooks {
   /** The server's name in its greeting and EHLO reply. Default `localhost`. */
   hostname?: string;
   limits?: ServerConnectionLimits;
   timeouts?: ServerTimeouts;
+  /** Certificates: STARTTLS is offered when these are given (and needed for `secure`). */
+  tls?: ServerTlsOptions;
+  /** Implicit TLS (RFC 8314, the port 465 style): every connection starts with the handshake. */
+  secure?: boolean;
+  /** MAIL, RCPT, DATA, BDAT and AUTH before STARTTLS get 530 5.7.0. */
+  requireTLS?: boolean;
+  /** Offer AUTH. */
+  auth?: ServerAuthOptions;
+  /** Offer and accept AUTH without TLS (default false: 538 5.7.11). For tests and trusted networks only. */
+  allowInsecureAuth?: boolean;
+  /** MAIL before a successful AUTH gets 530 5.7.0. */
+  requireAuth?: boolean;
 }
 
 /** A reply to send when a hook failed with something other than an SmtpError. */

@@ -2,6 +2,8 @@
  * `SmtpServer`: listens, owns the connection limits, and runs a `Connection` for each client.
  * @module
  */
+
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { Replies } from '../protocol/replies.js';
@@ -11,6 +13,8 @@ import { NodeTransport } from '../transport/node.js';
 import type { Transport } from '../transport/transport.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import type { SessionInfo, SmtpServerOptions } from './options.js';
+import { offeredMechanisms } from './sasl-mechanisms.js';
+import { ServerTls, type ServerTlsOptions } from './tls.js';
 
 const DEFAULT_CONNECTIONS = 1000;
 const DEFAULT_CONNECTIONS_PER_ADDRESS = 50;
@@ -32,15 +36,27 @@ export class SmtpServer extends EventEmitter {
   private readonly perAddress = new Map<string, number>();
   private readonly host: ConnectionHost;
   private server: Server | undefined;
+  private readonly tls: ServerTls | undefined;
   private closing = false;
 
   constructor(options: SmtpServerOptions = {}) {
     super();
+    if (options.secure === true && options.tls === undefined)
+      throw new TypeError('secure: true needs tls certificates');
+    const mechanisms = options.auth === undefined ? undefined : offeredMechanisms(options.auth);
     // Check the options now, not at the first connection.
-    resolveServerOptions({ ...options, hostname: options.hostname ?? 'localhost' });
+    resolveServerOptions({
+      ...options,
+      hostname: options.hostname ?? 'localhost',
+      auth: mechanisms === undefined ? undefined : { ...options.auth, mechanisms },
+    });
     this.options = options;
+    this.tls = options.tls === undefined ? undefined : new ServerTls(options.tls);
     this.host = {
       options,
+      tls: this.tls,
+      mechanisms,
+      mockSecret: randomBytes(32),
       hookError: (error, session) => this.reportHookError(error, session),
       closed: (connection) => this.forget(connection),
     };
@@ -65,6 +81,15 @@ export class SmtpServer extends EventEmitter {
   address(): AddressInfo | undefined {
     const address = this.server?.address();
     return address !== null && typeof address === 'object' ? address : undefined;
+  }
+
+  /**
+   * Swaps the certificates without a restart: connections that start TLS from now on use the new
+   * ones; those already secure keep theirs.
+   */
+  updateSecureContext(options: ServerTlsOptions): void {
+    if (this.tls === undefined) throw new Error('updateSecureContext: the server was created without tls');
+    this.tls.update(options);
   }
 
   /** How many connections are open. */

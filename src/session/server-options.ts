@@ -39,6 +39,18 @@ export interface ServerLimits {
   invalidCommands?: number;
 }
 
+/** What the session needs to know of AUTH (RFC 4954); checking credentials is the driver's. */
+export interface SessionAuthOptions {
+  /** The SASL mechanisms offered, upper-case, in order of preference. */
+  mechanisms: readonly string[];
+  /** Offer and accept AUTH over cleartext too (default false: 538 5.7.11 before TLS). */
+  allowInsecure?: boolean;
+  /** MAIL before a successful AUTH gets 530 5.7.0. */
+  required?: boolean;
+  /** Failed attempts before 421 and close. Default 3. */
+  maxFailures?: number;
+}
+
 export interface ServerSessionOptions {
   /** The name the server gives in its greeting and EHLO reply. */
   hostname: string;
@@ -46,6 +58,12 @@ export interface ServerSessionOptions {
   greeting?: string;
   /** The connection is already TLS (implicit TLS, or after STARTTLS). */
   secure?: boolean;
+  /** STARTTLS can be offered: the driver is able to start TLS on this connection. */
+  starttls?: boolean;
+  /** MAIL, RCPT, DATA, BDAT and AUTH before TLS get 530 5.7.0 (RFC 3207 4). */
+  requireTls?: boolean;
+  /** Offer AUTH with these mechanisms. */
+  auth?: SessionAuthOptions;
   extensions?: ServerExtensions;
   limits?: ServerLimits;
   /**
@@ -75,6 +93,9 @@ export interface ResolvedServerOptions {
   readonly bareLineEnds: 'reject' | 'normalize';
   readonly acceptBareLfInCommands: boolean;
   readonly allowEarlyData: boolean;
+  readonly starttls: boolean;
+  readonly requireTls: boolean;
+  readonly auth: Required<SessionAuthOptions> | undefined;
 }
 
 export const DEFAULT_MESSAGE_SIZE = 25 * 1024 * 1024;
@@ -104,6 +125,17 @@ export function resolveServerOptions(options: ServerSessionOptions): ResolvedSer
     bareLineEnds: options.bareLineEnds ?? 'reject',
     acceptBareLfInCommands: options.acceptBareLfInCommands ?? false,
     allowEarlyData: options.allowEarlyData ?? false,
+    starttls: options.starttls ?? false,
+    requireTls: options.requireTls ?? false,
+    auth:
+      options.auth === undefined
+        ? undefined
+        : {
+            mechanisms: options.auth.mechanisms.map((m) => m.toUpperCase()),
+            allowInsecure: options.auth.allowInsecure ?? false,
+            required: options.auth.required ?? false,
+            maxFailures: positive(options.auth.maxFailures, 3, 'auth.maxFailures'),
+          },
   };
 }
 
@@ -116,8 +148,11 @@ function positive(value: number | undefined, fallback: number, name: string): nu
 /** What the EHLO reply offers, given the options and whether the connection is secure. */
 export function offeredCapabilities(options: ResolvedServerOptions, secure: boolean): Capabilities {
   const e = options.extensions;
+  const auth = options.auth;
   return {
     ...emptyCapabilities(),
+    startTls: options.starttls && !secure,
+    auth: auth !== undefined && (secure || auth.allowInsecure) ? auth.mechanisms : [],
     pipelining: e.pipelining,
     size: e.size ? (Number.isFinite(options.messageSize) ? options.messageSize : 0) : undefined,
     eightBitMime: e.eightBitMime,

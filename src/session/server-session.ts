@@ -9,10 +9,11 @@ import { type Command, type ParseCommandOptions, parseCommandLine } from '../pro
 import type { Capabilities } from '../protocol/ehlo.js';
 import { formatEhloReply } from '../protocol/ehlo.js';
 import { SmtpError } from '../protocol/errors.js';
-import { LineReader } from '../protocol/line-reader.js';
+import { type LineEvent, LineReader } from '../protocol/line-reader.js';
 import type { MailParameters, RcptParameters } from '../protocol/parameters.js';
 import { Replies } from '../protocol/replies.js';
 import { encodeReply, type Reply, reply } from '../protocol/reply.js';
+import { AUTH_LINE_LENGTH, AuthReplies, challengeReply, readAuthLine } from './auth-lines.js';
 import { MessageReader } from './message-reader.js';
 import {
   mailKeywords,
@@ -57,14 +58,27 @@ export type ServerEvent =
   /** The message will not be delivered (too big, bare line ends, RSET, connection gone): fail its stream. */
   | { readonly type: 'message-abort'; readonly reason: Reply }
   /** Decision: the message is complete. Accept only once it is safely stored. */
-  | { readonly type: 'message-end'; readonly size: number };
+  | { readonly type: 'message-end'; readonly size: number }
+  /** Start TLS now (the 220 is in the replies before this event), then call `tlsStarted()`. */
+  | { readonly type: 'starttls' }
+  /**
+   * Decision: the client started AUTH (with its initial response, if any) or answered a challenge.
+   * Answer with `authChallenge()`, `authSucceeded()` or `authFailed()`.
+   */
+  | { readonly type: 'auth'; readonly mechanism: string; readonly response: Uint8Array | undefined }
+  /** The client ended the AUTH exchange itself (cancelled, bad base64, line too long): drop its state. */
+  | { readonly type: 'auth-end' };
 
-type Decision = 'helo' | 'mail' | 'rcpt' | 'expn' | 'message-end';
+type Decision = 'helo' | 'mail' | 'rcpt' | 'expn' | 'message-end' | 'auth';
 
 enum Mode {
   Command = 0,
   Body = 1,
   Closed = 2,
+  /** After STARTTLS's 220: every byte until the handshake is discarded. */
+  AwaitTls = 3,
+  /** After a 334: the next line is an AUTH response. */
+  AuthResponse = 4,
 }
 
 interface Transaction {
@@ -76,7 +90,7 @@ interface Transaction {
   chunked: boolean;
 }
 
-const ACCEPTED: Record<Exclude<Decision, 'helo' | 'expn'>, Reply> = {
+const ACCEPTED: Record<Exclude<Decision, 'helo' | 'expn' | 'auth'>, Reply> = {
   mail: Replies.senderOk,
   rcpt: Replies.recipientOk,
   'message-end': Replies.messageAccepted,
@@ -99,6 +113,9 @@ export class ServerSession {
   private secureConnection: boolean;
   private heloName: { name: string; extended: boolean } | undefined;
   private transaction: Transaction | undefined;
+  private authenticatedUser: string | undefined;
+  private authMechanism: string | undefined;
+  private authFailures = 0;
 
   constructor(options: ServerSessionOptions) {
     this.options = resolveServerOptions(options);
@@ -112,6 +129,11 @@ export class ServerSession {
   /** The 220 greeting to send once the connection is accepted. */
   greeting(): ServerEvent {
     return this.replyEvent(reply(220, undefined, `${this.options.hostname} ${this.options.greeting}`));
+  }
+
+  /** The user name a successful AUTH established. */
+  get user(): string | undefined {
+    return this.authenticatedUser;
   }
 
   /** The name given with EHLO or HELO, and whether it was EHLO. */
@@ -154,12 +176,18 @@ export class ServerSession {
 
   /** Adds received bytes. The session keeps views of them; do not reuse the chunk. */
   push(chunk: Uint8Array): void {
-    if (this.mode !== Mode.Closed && chunk.length > 0) this.input.push(chunk);
+    // Nothing sent before the TLS handshake may be used after it (RFC 3207 6, CVE-2011-0411).
+    if (this.mode !== Mode.Closed && this.mode !== Mode.AwaitTls && chunk.length > 0) this.input.push(chunk);
   }
 
   /** The next event, or undefined when more input (or a decision) is needed. */
   next(): ServerEvent | undefined {
-    while (this.out.length === 0 && this.awaiting === undefined && this.mode !== Mode.Closed) {
+    while (
+      this.out.length === 0 &&
+      this.awaiting === undefined &&
+      this.mode !== Mode.Closed &&
+      this.mode !== Mode.AwaitTls
+    ) {
       if (!this.step()) break;
     }
     return this.out.shift();
@@ -187,6 +215,8 @@ export class ServerSession {
       case 'expn':
         this.emitReply(custom ?? Replies.notImplemented);
         return;
+      case 'auth':
+        throw new Error('ServerSession: answer AUTH with authChallenge(), authSucceeded() or authFailed()');
       case 'message-end':
         this.transaction = undefined;
         break;
@@ -233,7 +263,8 @@ export class ServerSession {
       this.lines.push(chunk);
       return true;
     }
-    if (event.kind === 'too-long') this.error(Replies.lineTooLong);
+    if (this.mode === Mode.AuthResponse) this.authLine(event);
+    else if (event.kind === 'too-long') this.error(Replies.lineTooLong);
     else if (event.bareLf) this.error(Replies.bareLineFeed);
     else this.command(event.bytes);
     return true;
@@ -335,16 +366,20 @@ export class ServerSession {
         this.closeSession();
         return;
       case 'STARTTLS':
+        return this.starttls();
       case 'AUTH':
-        this.error(Replies.notImplemented);
-        return;
+        return this.auth(command.mechanism, command.initialResponse);
       default: // LHLO without LMTP, and unknown verbs
         this.error(Replies.unrecognized);
     }
   }
 
   private mail(from: Address | null, params: MailParameters): void {
+    if (this.tlsRequired()) return this.emitReply(AuthReplies.tlsRequired);
     if (this.heloName === undefined || this.transaction !== undefined) return this.error(Replies.badSequence);
+    if (this.options.auth?.required && this.authenticatedUser === undefined) {
+      return this.emitReply(AuthReplies.authRequired);
+    }
     if (params.size !== undefined && params.size > this.options.messageSize) {
       return this.emitReply(Replies.messageTooBig);
     }
@@ -352,13 +387,15 @@ export class ServerSession {
       return this.error(Replies.unknownParameter);
     if (params.body === '8BITMIME' && !this.capabilities?.eightBitMime)
       return this.error(Replies.unknownParameter);
-    // RFC 4954 5: without authentication, AUTH= is read as AUTH=<>.
-    const accepted = params.auth === undefined ? params : { ...params, auth: '<>' };
+    // RFC 4954 5: from a client that has not authenticated, AUTH= is read as AUTH=<>.
+    const trusted = params.auth === undefined || this.authenticatedUser !== undefined;
+    const accepted = trusted ? params : { ...params, auth: '<>' };
     this.pendingMail = { from, params: accepted };
     this.ask('mail', { type: 'mail', from, params: accepted });
   }
 
   private rcpt(to: Address, params: RcptParameters): void {
+    if (this.tlsRequired()) return this.emitReply(AuthReplies.tlsRequired);
     const t = this.transaction;
     if (t === undefined || this.message !== undefined) return this.error(Replies.badSequence);
     t.rcptAttempts++;
@@ -369,6 +406,7 @@ export class ServerSession {
   }
 
   private data(): void {
+    if (this.tlsRequired()) return this.emitReply(AuthReplies.tlsRequired);
     const t = this.transaction;
     if (t === undefined || t.chunked) return this.error(Replies.badSequence);
     if (t.recipients.length === 0) {
@@ -390,8 +428,9 @@ export class ServerSession {
 
   private bdat(size: number, last: boolean): void {
     const t = this.transaction;
-    const refusal =
-      t === undefined
+    const refusal = this.tlsRequired()
+      ? AuthReplies.tlsRequired
+      : t === undefined
         ? Replies.badSequence
         : t.recipients.length === 0
           ? t.rcptAttempts > 0
@@ -421,6 +460,109 @@ export class ServerSession {
     this.input.unshift(this.lines.takeRest());
     this.mode = Mode.Body;
     this.body = reader;
+  }
+
+  // ---- STARTTLS and AUTH -----------------------------------------------------------------------
+
+  /** The handshake succeeded: everything known before it is forgotten (RFC 3207 4.2). */
+  tlsStarted(): void {
+    if (this.mode !== Mode.AwaitTls) throw new Error('ServerSession: no STARTTLS is pending');
+    this.secureConnection = true;
+    this.heloName = this.capabilities = this.transaction = this.authenticatedUser = undefined;
+    this.input.length = 0;
+    this.lines.clear();
+    this.mode = Mode.Command;
+  }
+
+  /** Sends a challenge (334) in the AUTH exchange; the client's answer comes as another `auth` event. */
+  authChallenge(challenge: Uint8Array): void {
+    this.takeAuthDecision();
+    this.emitReply(challengeReply(challenge));
+    this.mode = Mode.AuthResponse;
+  }
+
+  /** The client authenticated as `user` (235). */
+  authSucceeded(user: string): void {
+    this.takeAuthDecision();
+    this.endAuth();
+    this.authenticatedUser = user;
+    this.emitReply(AuthReplies.succeeded);
+  }
+
+  /** Authentication failed: 535 5.7.8 (or `refusal`), and 421 once there were too many failures. */
+  authFailed(refusal: Reply = AuthReplies.failed): void {
+    this.takeAuthDecision();
+    this.endAuth();
+    this.emitReply(refusal);
+    if (++this.authFailures >= (this.options.auth?.maxFailures ?? 3)) {
+      this.emitReply(Replies.tooManyErrors);
+      this.closeSession();
+    }
+  }
+
+  private starttls(): void {
+    if (!this.options.starttls) return this.error(Replies.notImplemented);
+    if (this.secureConnection) return this.error(Replies.badSequence);
+    this.abortMessage(Replies.reset);
+    this.emitReply(Replies.readyForTls);
+    this.input.length = 0;
+    this.lines.clear();
+    this.mode = Mode.AwaitTls;
+    this.out.push({ type: 'starttls' });
+  }
+
+  private auth(mechanism: string, initialResponse: string | undefined): void {
+    const auth = this.options.auth;
+    if (auth === undefined) return this.error(Replies.notImplemented);
+    if (this.tlsRequired()) return this.emitReply(AuthReplies.tlsRequired);
+    if (!this.secureConnection && !auth.allowInsecure) return this.emitReply(AuthReplies.encryptionRequired);
+    if (
+      this.heloName === undefined ||
+      this.authenticatedUser !== undefined ||
+      this.transaction !== undefined
+    ) {
+      return this.error(Replies.badSequence);
+    }
+    if (!auth.mechanisms.includes(mechanism)) return this.emitReply(AuthReplies.unknownMechanism);
+    let response: Uint8Array | undefined;
+    if (initialResponse !== undefined) {
+      const line = readAuthLine(initialResponse);
+      if ('end' in line) return this.emitReply(line.end);
+      response = line.bytes;
+    }
+    this.authMechanism = mechanism;
+    this.lines.maxLength = Math.max(AUTH_LINE_LENGTH, this.options.commandLineLength);
+    this.ask('auth', { type: 'auth', mechanism, response });
+  }
+
+  private authLine(event: LineEvent): void {
+    const mechanism = this.authMechanism as string;
+    const line =
+      event.kind === 'too-long'
+        ? { end: Replies.lineTooLong }
+        : readAuthLine(String.fromCharCode(...event.bytes.subarray(0, 16384)));
+    if ('end' in line) {
+      this.endAuth();
+      this.emitReply(line.end);
+      this.out.push({ type: 'auth-end' });
+      return;
+    }
+    this.ask('auth', { type: 'auth', mechanism, response: line.bytes });
+  }
+
+  private endAuth(): void {
+    this.authMechanism = undefined;
+    this.lines.maxLength = this.options.commandLineLength;
+    if (this.mode === Mode.AuthResponse) this.mode = Mode.Command;
+  }
+
+  private takeAuthDecision(): void {
+    if (this.awaiting !== 'auth') throw new Error('ServerSession: no AUTH step is pending');
+    this.awaiting = undefined;
+  }
+
+  private tlsRequired(): boolean {
+    return this.options.requireTls && !this.secureConnection;
   }
 
   // ---- decisions and replies -----------------------------------------------------------------

@@ -1,3 +1,3 @@
 export { memoryPair } from './memory.js';
 export { NodeTransport } from './node.js';
-export type { Transport, TransportHandlers, TransportInfo } from './transport.js';
+export type { TlsDetails, Transport, TransportHandlers, TransportInfo } from './transport.js';

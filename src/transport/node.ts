@@ -3,15 +3,15 @@
  * @module
  */
 import type { Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
-import type { Transport, TransportHandlers, TransportInfo } from './transport.js';
+import { TLSSocket, type TLSSocketOptions } from 'node:tls';
+import type { TlsDetails, Transport, TransportHandlers, TransportInfo } from './transport.js';
 
 export class NodeTransport implements Transport {
   readonly info: TransportInfo;
   private ended = false;
   private handlers: TransportHandlers | undefined;
 
-  constructor(private readonly socket: Socket) {
+  constructor(private socket: Socket) {
     this.info = {
       remoteAddress: socket.remoteAddress ?? '',
       remotePort: socket.remotePort ?? 0,
@@ -25,12 +25,54 @@ export class NodeTransport implements Transport {
     return this.socket instanceof TLSSocket && this.socket.encrypted;
   }
 
+  get tls(): TlsDetails | undefined {
+    const socket = this.socket;
+    if (!(socket instanceof TLSSocket) || !socket.encrypted) return undefined;
+    const peer = socket.getPeerCertificate();
+    const error = socket.authorizationError;
+    return {
+      protocol: socket.getProtocol(),
+      cipher: socket.getCipher()?.name ?? '',
+      authorized: socket.authorized,
+      authorizationError: error === null || error === undefined ? undefined : String(error),
+      peerCertificate:
+        peer !== null && Object.keys(peer).length > 0
+          ? { subject: { ...peer.subject }, fingerprint256: peer.fingerprint256 }
+          : undefined,
+    };
+  }
+
   start(handlers: TransportHandlers): void {
     this.handlers = handlers;
-    this.socket.on('data', (chunk: Buffer) => handlers.data(chunk));
-    this.socket.on('error', (error) => this.finish(error));
-    this.socket.on('close', () => this.finish());
-    this.socket.on('end', () => this.finish());
+    this.listen(this.socket);
+  }
+
+  async startTls(options: object, server: boolean): Promise<void> {
+    const plain = this.socket;
+    plain.removeAllListeners('data');
+    const secure = new TLSSocket(plain, { ...(options as TLSSocketOptions), isServer: server });
+    this.socket = secure;
+    await new Promise<void>((resolve, reject) => {
+      const fail = (error?: Error) =>
+        reject(error ?? new Error('connection closed during the TLS handshake'));
+      secure.once(server ? 'secure' : 'secureConnect', () => {
+        secure.off('error', fail);
+        secure.off('close', fail);
+        resolve();
+      });
+      secure.once('error', fail);
+      secure.once('close', fail);
+    });
+    secure.setNoDelay(true);
+    this.listen(secure);
+  }
+
+  private listen(socket: Socket): void {
+    const handlers = this.handlers as TransportHandlers;
+    socket.on('data', (chunk: Buffer) => handlers.data(chunk));
+    socket.on('error', (error) => this.finish(error));
+    socket.on('close', () => this.finish());
+    socket.on('end', () => this.finish());
   }
 
   pause(): void {

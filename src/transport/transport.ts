@@ -20,10 +20,32 @@ export interface TransportHandlers {
   end(error?: Error): void;
 }
 
+/** What a TLS connection reports. */
+export interface TlsDetails {
+  /** Such as `TLSv1.3`. */
+  readonly protocol: string | null;
+  readonly cipher: string;
+  /** The peer's certificate was verified. */
+  readonly authorized: boolean;
+  readonly authorizationError?: string | undefined;
+  /** The peer's certificate, when it sent one (a client certificate, on the server side). */
+  readonly peerCertificate?:
+    | { readonly subject: Record<string, unknown>; readonly fingerprint256: string }
+    | undefined;
+}
+
 export interface Transport {
   readonly info: TransportInfo;
   /** The bytes are protected by TLS. */
   readonly secure: boolean;
+  /** TLS details, once secure. */
+  readonly tls?: TlsDetails | undefined;
+  /**
+   * Starts TLS on this connection (STARTTLS, or implicit TLS right after accepting), as a server
+   * when `server` is true; resolves once the handshake is done. `options` are the runtime's own
+   * (Node: `tls.TLSSocket` options). Input must be paused and everything read before discarded.
+   */
+  startTls?(options: object, server: boolean): Promise<void>;
   /** Starts delivering input to `handlers`. Called once. */
   start(handlers: TransportHandlers): void;
   /** Stops delivering input until `resume()`; the peer is slowed down by TCP flow control. */

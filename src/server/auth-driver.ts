@@ -1,0 +1,98 @@
+/**
+ * Runs one SMTP AUTH exchange on the server: feeds the client's messages to the SASL mechanism and
+ * turns what it finds into the application's decision, through the `auth` hooks.
+ * @module
+ */
+import { SmtpError } from '../protocol/errors.js';
+import type { Reply } from '../protocol/reply.js';
+import type { ServerMechanism } from '../sasl/types.js';
+import { XOAUTH2_FAILURE } from '../sasl/xoauth2.js';
+import { AuthReplies } from '../session/auth-lines.js';
+import type { ServerAuthOptions, SessionInfo } from './options.js';
+import { serverMechanism } from './sasl-mechanisms.js';
+
+export type AuthOutcome =
+  | { readonly challenge: Uint8Array }
+  | { readonly user: string }
+  /** `delay`: wait the failure delay first (a credentials failure, not a malformed message). */
+  | { readonly failure: Reply; readonly delay: boolean };
+
+export class AuthDriver {
+  private mechanism: ServerMechanism | undefined;
+  private refusedToken = false; // XOAUTH2: the error challenge was sent; the next response ends it
+
+  constructor(
+    private readonly auth: ServerAuthOptions,
+    private readonly session: SessionInfo,
+    private readonly hostname: string,
+    private readonly mockSecret: Uint8Array,
+  ) {}
+
+  /** Drops the exchange in progress (the client cancelled it). */
+  reset(): void {
+    this.mechanism = undefined;
+    this.refusedToken = false;
+  }
+
+  /**
+   * Takes the client's next message in an exchange of `name`. Hook errors other than SmtpError are
+   * thrown for the caller to report; an SmtpError becomes the failure reply.
+   */
+  async step(name: string, response: Uint8Array | undefined): Promise<AuthOutcome> {
+    if (this.refusedToken) {
+      this.reset();
+      return { failure: AuthReplies.failed, delay: true };
+    }
+    this.mechanism ??= serverMechanism(name, this.auth, this.session, this.hostname, this.mockSecret);
+    const step = await this.mechanism.respond(response);
+    switch (step.type) {
+      case 'challenge':
+        return { challenge: step.challenge };
+      case 'malformed':
+        this.reset();
+        return { failure: AuthReplies.malformed, delay: false };
+      case 'failed':
+        this.reset();
+        return { failure: AuthReplies.failed, delay: true };
+    }
+    const credentials = step.credentials;
+    const user = await this.decide(() => this.verify(credentials));
+    if (typeof user !== 'string') {
+      if (credentials.mechanism === 'XOAUTH2' && user === AuthReplies.failed) {
+        // XOAUTH2 answers a refused token with an error challenge, then 535 after the client's reply.
+        this.refusedToken = true;
+        return { challenge: XOAUTH2_FAILURE };
+      }
+      this.reset();
+      return { failure: user, delay: true };
+    }
+    this.reset();
+    return { user };
+  }
+
+  private async verify(
+    credentials: Parameters<NonNullable<ServerAuthOptions['authenticate']>>[0],
+  ): Promise<string | Reply> {
+    const verdict =
+      this.auth.authenticate === undefined
+        ? credentials.mechanism === 'SCRAM-SHA-256'
+        : await this.auth.authenticate(credentials, this.session);
+    if (verdict === false) return AuthReplies.failed;
+    const user = verdict === true ? credentials.username : verdict;
+    const authzid = 'authzid' in credentials ? credentials.authzid : undefined;
+    if (authzid !== undefined && authzid !== user) {
+      const allowed = (await this.auth.authorize?.(authzid, user, this.session)) ?? false;
+      return allowed ? authzid : AuthReplies.failed;
+    }
+    return user;
+  }
+
+  private async decide(run: () => Promise<string | Reply>): Promise<string | Reply> {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof SmtpError) return error.reply;
+      throw error;
+    }
+  }
+}
