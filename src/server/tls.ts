@@ -51,6 +51,7 @@ export class ServerTls {
     const sni = this.options.sni;
     return {
       secureContext: this.context,
+      ca: this.options.ca, // for checking client certificates (see NodeTransport)
       requestCert: this.options.requestCert ?? false,
       rejectUnauthorized: false, // a client certificate is information for the hooks, not a gate
       SNICallback: sni === undefined ? undefined : (name, done) => this.resolveSni(name, done),

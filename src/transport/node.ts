@@ -2,6 +2,7 @@
  * The Node transport: a `net.Socket` (or `tls.TLSSocket`) as a {@link Transport}.
  * @module
  */
+import { X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { TLSSocket, type TLSSocketOptions } from 'node:tls';
 import type { TlsDetails, Transport, TransportHandlers, TransportInfo } from './transport.js';
@@ -10,6 +11,8 @@ export class NodeTransport implements Transport {
   readonly info: TransportInfo;
   private ended = false;
   private handlers: TransportHandlers | undefined;
+  /** As a TLS server: the CAs that client certificates are checked against. */
+  private serverTrust: X509Certificate[] | undefined;
 
   constructor(private socket: Socket) {
     this.info = {
@@ -29,12 +32,11 @@ export class NodeTransport implements Transport {
     const socket = this.socket;
     if (!(socket instanceof TLSSocket) || !socket.encrypted) return undefined;
     const peer = socket.getPeerCertificate();
-    const error = socket.authorizationError;
+    const verdict = this.serverTrust === undefined ? clientVerdict(socket) : serverVerdict(socket, this.serverTrust);
     return {
       protocol: socket.getProtocol(),
       cipher: socket.getCipher()?.name ?? '',
-      authorized: socket.authorized,
-      authorizationError: error === null || error === undefined ? undefined : String(error),
+      ...verdict,
       peerCertificate:
         peer !== null && Object.keys(peer).length > 0
           ? { subject: { ...peer.subject }, fingerprint256: peer.fingerprint256 }
@@ -48,6 +50,7 @@ export class NodeTransport implements Transport {
   }
 
   async startTls(options: object, server: boolean): Promise<void> {
+    if (server) this.serverTrust = trustedCertificates((options as TLSSocketOptions).ca);
     const plain = this.socket;
     plain.removeAllListeners('data');
     const secure = new TLSSocket(plain, { ...(options as TLSSocketOptions), isServer: server });
@@ -114,4 +117,40 @@ export class NodeTransport implements Transport {
     this.ended = true;
     this.handlers?.end(error);
   }
+}
+
+type Verdict = Pick<TlsDetails, 'authorized' | 'authorizationError'>;
+
+function clientVerdict(socket: TLSSocket): Verdict {
+  const error = socket.authorizationError;
+  return { authorized: socket.authorized, authorizationError: error == null ? undefined : String(error) };
+}
+
+/**
+ * Node computes `authorized` only for sockets its own tls.Server accepted, not for a socket
+ * upgraded in place (STARTTLS). So the server checks a client certificate itself: issued and signed
+ * by one of the CAs it trusts, and within its dates. Intermediate CAs are not followed.
+ */
+function serverVerdict(socket: TLSSocket, trusted: readonly X509Certificate[]): Verdict {
+  const peer = socket.getPeerX509Certificate();
+  if (peer === undefined) return { authorized: false, authorizationError: undefined };
+  const now = Date.now();
+  if (now < Date.parse(peer.validFrom) || now > Date.parse(peer.validTo)) {
+    return { authorized: false, authorizationError: 'CERT_NOT_VALID_NOW' };
+  }
+  const issuer = trusted.find((ca) => peer.checkIssued(ca) && peer.verify(ca.publicKey));
+  return issuer === undefined
+    ? { authorized: false, authorizationError: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }
+    : { authorized: true, authorizationError: undefined };
+}
+
+function trustedCertificates(ca: TLSSocketOptions['ca']): X509Certificate[] {
+  if (ca === undefined) return [];
+  const list = Array.isArray(ca) ? ca : [ca];
+  const out: X509Certificate[] = [];
+  for (const item of list) {
+    const pems = String(item).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    for (const pem of pems) out.push(new X509Certificate(pem));
+  }
+  return out;
 }
