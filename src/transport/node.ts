@@ -32,7 +32,8 @@ export class NodeTransport implements Transport {
     const socket = this.socket;
     if (!(socket instanceof TLSSocket) || !socket.encrypted) return undefined;
     const peer = socket.getPeerCertificate();
-    const verdict = this.serverTrust === undefined ? clientVerdict(socket) : serverVerdict(socket, this.serverTrust);
+    const verdict =
+      this.serverTrust === undefined ? clientVerdict(socket) : serverVerdict(socket, this.serverTrust);
     return {
       protocol: socket.getProtocol(),
       cipher: socket.getCipher()?.name ?? '',

@@ -1,5 +1,5 @@
 import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { type Reply, ReplyParser } from '../../src/protocol/index.js';
 
 /**
@@ -28,7 +28,9 @@ export class SocketClient {
   /** Implicit TLS: the handshake right away. */
   static connectTls(port: number, options: ConnectionOptions): Promise<SocketClient> {
     return new Promise((resolve, reject) => {
-      const socket = tlsConnect({ port, host: '127.0.0.1', ...options }, () => resolve(new SocketClient(socket)));
+      const socket = tlsConnect({ port, host: '127.0.0.1', ...options }, () =>
+        resolve(new SocketClient(socket)),
+      );
       socket.once('error', reject);
     });
   }

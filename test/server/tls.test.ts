@@ -16,7 +16,10 @@ afterEach(async () => {
 });
 
 async function start(options: SmtpServerOptions = {}): Promise<{ server: SmtpServer; port: number }> {
-  const { server } = collectingServer({ tls: { key: certs.localhost.key, cert: certs.localhost.cert }, ...options });
+  const { server } = collectingServer({
+    tls: { key: certs.localhost.key, cert: certs.localhost.cert },
+    ...options,
+  });
   servers.push(server);
   const { port } = await server.listen();
   return { server, port };
@@ -138,7 +141,9 @@ describe('certificates', () => {
   });
 
   it('SNI: a callback', async () => {
-    const { port } = await start({ tls: { ...certs.localhost, sni: (name) => (name === 'other.example' ? certs.other : undefined) } });
+    const { port } = await start({
+      tls: { ...certs.localhost, sni: (name) => (name === 'other.example' ? certs.other : undefined) },
+    });
     const client = await SocketClient.connect(port);
     await client.reply();
     await client.command('EHLO c.example');
@@ -162,7 +167,10 @@ describe('certificates', () => {
     await client.command('STARTTLS');
     const outcome = await client
       .startTls({ ca: certs.ca, servername: 'localhost', minVersion: 'TLSv1', maxVersion: 'TLSv1.1' })
-      .then(() => 'connected', () => 'refused');
+      .then(
+        () => 'connected',
+        () => 'refused',
+      );
     expect(outcome).toBe('refused');
   });
 
@@ -178,9 +186,17 @@ describe('certificates', () => {
     await client.reply();
     await client.command('EHLO c.example');
     await client.command('STARTTLS');
-    await client.startTls({ ca: certs.ca, servername: 'localhost', key: certs.client.key, cert: certs.client.cert });
+    await client.startTls({
+      ca: certs.ca,
+      servername: 'localhost',
+      key: certs.client.key,
+      cert: certs.client.cert,
+    });
     await client.command('EHLO c.example');
-    expect(seen).toEqual([[undefined, undefined], ['client.example', true]]);
+    expect(seen).toEqual([
+      [undefined, undefined],
+      ['client.example', true],
+    ]);
     // An expired certificate is shown too, but not as authorized.
     const other = await SocketClient.connect(port);
     await other.reply();
@@ -224,7 +240,12 @@ describe('requireTLS (RFC 3207 4)', () => {
     const client = await SocketClient.connect(port);
     await client.reply();
     expect(code(await client.command('EHLO c.example'))).toBe('250');
-    for (const line of ['MAIL FROM:<a@example.com>', 'RCPT TO:<b@example.org>', 'DATA', 'AUTH PLAIN AGEAYg==']) {
+    for (const line of [
+      'MAIL FROM:<a@example.com>',
+      'RCPT TO:<b@example.org>',
+      'DATA',
+      'AUTH PLAIN AGEAYg==',
+    ]) {
       expect(code(await client.command(line)), line).toBe('530 5.7.0');
     }
     client.send('BDAT 4\r\nQUIT');
