@@ -57,7 +57,7 @@ export function md5(message: Uint8Array): Uint8Array {
   }
   const out = new Uint8Array(16);
   const outView = new DataView(out.buffer);
-  [a0, b0, c0, d0].forEach((word, i) => outView.setUint32(i * 4, word, true));
+  for (const [i, word] of [a0, b0, c0, d0].entries()) outView.setUint32(i * 4, word, true);
   return out;
 }
 

@@ -40,13 +40,15 @@ export interface ScramServerOptions {
   nonce?: () => string;
   /**
    * A secret that makes the salt shown for an unknown user stable, so the salt does not tell
-   * whether a user exists. Random per server by default.
+   * whether a user exists. Give the same one to every exchange (SmtpServer keeps one per server);
+   * without it the salt is random per exchange.
    */
   mockSecret?: Uint8Array;
 }
 
 export function scramServer(options: ScramServerOptions): ServerMechanism {
   const nonce = options.nonce ?? randomNonce;
+  const mockSecret = options.mockSecret ?? randomBytes(32);
   let state:
     | { step: 'first' }
     | {
@@ -81,7 +83,7 @@ export function scramServer(options: ScramServerOptions): ServerMechanism {
         const first = parseClientFirst(text);
         if (first === undefined) return { type: 'malformed', reason: 'malformed client-first-message' };
         const keys = (await options.lookup(first.username)) ?? undefined;
-        const shown = keys ?? (await mockKeys(first.username, (options.mockSecret ??= randomBytes(32))));
+        const shown = keys ?? (await mockKeys(first.username, mockSecret));
         const combined = first.nonce + nonce();
         const serverFirst = `r=${combined},s=${encodeBase64(shown.salt)},i=${shown.iterations}`;
         state = { step: 'final', ...first, keys, serverFirst, nonce: combined };
