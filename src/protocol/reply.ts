@@ -45,7 +45,9 @@ export function encodeReply(r: Reply, options: { enhanced?: boolean } = {}): str
     // A line end inside the text would let it forge a reply of its own.
     const text = `${prefix}${r.lines[i]}`.replace(LINE_BREAKS, ' ');
     const sep = i === last ? ' ' : '-';
-    out += text === '' ? `${r.code}${i === last ? '' : '-'}\r\n` : `${r.code}${sep}${text}\r\n`;
+    // An empty last line is the bare code, except a 334: RFC 4954's continue-req is "334" SP [base64].
+    const bare = i === last ? (r.code === 334 ? ' ' : '') : '-';
+    out += text === '' ? `${r.code}${bare}\r\n` : `${r.code}${sep}${text}\r\n`;
   }
   return out;
 }

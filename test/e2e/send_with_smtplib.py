@@ -1,15 +1,32 @@
 """Sends mail to an esmtp server with Python's smtplib, as the interop test asks.
 
-Usage: send_with_smtplib.py PORT SCENARIO. Prints one JSON line with what smtplib saw.
+Usage: send_with_smtplib.py PORT SCENARIO [CA_FILE USER PASSWORD]. Prints one JSON line with
+what smtplib saw.
 """
 import json
 import smtplib
+import ssl
 import sys
 from email.message import EmailMessage
 
 port = int(sys.argv[1])
 scenario = sys.argv[2]
 result = {}
+
+if scenario == "starttls":
+    ca_file, user, password = sys.argv[3:6]
+    context = ssl.create_default_context(cafile=ca_file)
+    with smtplib.SMTP("localhost", port, local_hostname="client.example", timeout=10) as smtp:
+        smtp.ehlo()
+        result["before_tls"] = sorted(smtp.esmtp_features.keys())
+        smtp.starttls(context=context)
+        smtp.ehlo()
+        result["auth"] = smtp.esmtp_features.get("auth", "")
+        code, _ = smtp.login(user, password)
+        result["login"] = code
+        smtp.sendmail("alice@example.com", ["bob@example.org"], "Subject: smtplib tls\r\n\r\nsecret body\r\n")
+    print(json.dumps(result))
+    sys.exit(0)
 
 with smtplib.SMTP("127.0.0.1", port, local_hostname="client.example", timeout=10) as smtp:
     code, _ = smtp.ehlo()
