@@ -32,7 +32,11 @@ async function tlsAuthServer(secure: boolean) {
         logins.push(credentials.mechanism);
         if (credentials.mechanism === 'CRAM-MD5') return credentials.verify('s3cret');
         if (credentials.mechanism === 'SCRAM-SHA-256') return credentials.username === 'alice';
-        return credentials.username === 'alice' && credentials.password === 's3cret';
+        return (
+          credentials.mechanism !== 'XOAUTH2' &&
+          credentials.username === 'alice' &&
+          credentials.password === 's3cret'
+        );
       },
       scramKeys: (user) => (user === 'alice' ? keys : undefined),
     },
