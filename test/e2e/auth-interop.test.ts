@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scramKeys } from '../../src/sasl/scram.js';
-import type { SmtpServer } from '../../src/server/smtp-server.js';
 import { testCertificates } from '../helpers/certs.js';
 import { describeWithPeer, findProgram } from '../helpers/peers.js';
 import { collectingServer, type Delivered } from '../helpers/server.js';
