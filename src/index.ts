@@ -2,6 +2,7 @@
  * esmtp: an ESMTP library for TypeScript.
  *
  * - `SmtpServer`: an embeddable SMTP server with hooks.
+ * - `SmtpClient`: sends mail, negotiating STARTTLS, AUTH, PIPELINING and CHUNKING by itself.
  * - `ServerSession`: the server's protocol state machine, pure, for custom drivers.
  * - SASL mechanisms (PLAIN, LOGIN, CRAM-MD5, XOAUTH2, SCRAM-SHA-256), pure, both sides.
  * - The transports: `NodeTransport`, `memoryPair()`.
@@ -9,6 +10,7 @@
  *   dot-stuffing and unstuffing, and BDAT chunk counting. Pure (no I/O and no Node APIs).
  * @module
  */
+export * from './client/index.js';
 export * from './protocol/index.js';
 export { utf8Length } from './protocol/utf8.js';
 export * from './sasl/index.js';

@@ -1,0 +1,129 @@
+/**
+ * The client's side of one connection: writes commands, reads replies in order (pipelined
+ * commands get their replies matched by position), and turns silence, closes, malformed replies
+ * and aborts into typed errors.
+ * @module
+ */
+import { EsmtpError } from '../protocol/errors.js';
+import type { Reply } from '../protocol/reply.js';
+import { ReplyParser } from '../protocol/reply-parser.js';
+import type { Transport } from '../transport/transport.js';
+
+export class ClientConnection {
+  private parser = new ReplyParser();
+  private readonly replies: Reply[] = [];
+  private waiter: (() => void) | undefined;
+  private failure: EsmtpError | undefined;
+  private closedByPeer = false;
+
+  constructor(readonly transport: Transport) {
+    transport.start({
+      data: (chunk) => this.receive(chunk),
+      end: (error) => {
+        this.closedByPeer = true;
+        this.failure ??= new EsmtpError('ECONNECTION', 'the server closed the connection', { cause: error });
+        this.wake();
+      },
+    });
+  }
+
+  /** The connection is unusable: closed, failed or aborted. */
+  get broken(): boolean {
+    return this.failure !== undefined;
+  }
+
+  get secure(): boolean {
+    return this.transport.secure;
+  }
+
+  async write(data: string | Uint8Array): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
+    await this.transport.write(data);
+  }
+
+  /** The next reply, within `timeout` milliseconds, or a typed error (the connection is then closed). */
+  async reply(timeout: number, signal?: AbortSignal): Promise<Reply> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      while (this.replies.length === 0) {
+        if (this.failure !== undefined) throw this.failure;
+        await new Promise<void>((resolve) => {
+          this.waiter = resolve;
+          timer ??= setTimeout(
+            () => this.fail(new EsmtpError('ETIMEOUT', `no reply from the server within ${timeout} ms`)),
+            timeout,
+          );
+          if (signal !== undefined && onAbort === undefined) {
+            onAbort = () => this.fail(abortError(signal));
+            signal.addEventListener('abort', onAbort, { once: true });
+          }
+        });
+      }
+      return this.replies.shift() as Reply;
+    } finally {
+      clearTimeout(timer);
+      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * Drops every byte received and not yet read as a reply: after STARTTLS's 220, anything else the
+   * server sent in cleartext could be injected (USENIX Security 2021, "NO STARTTLS").
+   */
+  discardBuffered(): void {
+    this.parser.takeRest();
+    this.replies.length = 0;
+  }
+
+  async startTls(options: object): Promise<void> {
+    const startTls = this.transport.startTls?.bind(this.transport);
+    if (startTls === undefined) throw new EsmtpError('ETLS', 'this transport cannot start TLS');
+    this.discardBuffered();
+    this.transport.pause();
+    try {
+      await startTls(options, false);
+    } catch (error) {
+      this.fail(
+        new EsmtpError('ETLS', `TLS handshake failed: ${(error as Error).message}`, { cause: error }),
+      );
+      throw this.failure;
+    }
+    this.parser = new ReplyParser();
+    this.transport.resume();
+  }
+
+  /** Ends the connection with `error` as the reason every later call fails with. */
+  fail(error: EsmtpError): void {
+    if (this.failure === undefined) this.failure = error;
+    this.transport.destroy();
+    this.wake();
+  }
+
+  /** Closes gracefully (after QUIT). */
+  close(): void {
+    this.failure ??= new EsmtpError('ECONNECTION', 'the connection is closed');
+    if (!this.closedByPeer) this.transport.close();
+    this.wake();
+  }
+
+  private receive(chunk: Uint8Array): void {
+    this.parser.push(chunk);
+    try {
+      for (let r = this.parser.next(); r !== undefined; r = this.parser.next()) this.replies.push(r);
+    } catch (error) {
+      this.fail(error as EsmtpError); // EPROTOCOL: a malformed reply; nothing after it can be trusted
+    }
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.();
+  }
+}
+
+export function abortError(signal: AbortSignal): EsmtpError {
+  return new EsmtpError('EABORT', 'the operation was aborted', { cause: signal.reason });
+}

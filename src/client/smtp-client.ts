@@ -1,0 +1,295 @@
+/**
+ * `SmtpClient`: one connection to a server, negotiated (EHLO, STARTTLS, AUTH) on connect, then any
+ * number of `send()`s. Calls made while one is in flight wait their turn.
+ * @module
+ */
+import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { hostname as osHostname } from 'node:os';
+import { connect as tlsConnect } from 'node:tls';
+import type { Capabilities } from '../protocol/ehlo.js';
+import { EsmtpError, SmtpError } from '../protocol/errors.js';
+import type { Reply } from '../protocol/reply.js';
+import type { ClientEnvelope } from '../session/client-envelope.js';
+import { type ClientAuth, ClientSession, type SendResult } from '../session/client-session.js';
+import { NodeTransport } from '../transport/node.js';
+import type { Transport } from '../transport/transport.js';
+import { abortError, ClientConnection } from './client-connection.js';
+import type { MessageInput } from './message-source.js';
+import { command, negotiate, refused } from './negotiate.js';
+import { reset, sendMessage } from './transaction.js';
+
+export interface ClientTimeouts {
+  /** Establishing the TCP (and implicit TLS) connection. Default 30 s. */
+  connect?: number;
+  /** Waiting for the 220 greeting. Default 5 minutes (RFC 5321 4.5.3.2.1). */
+  greeting?: number;
+  /** Each command's reply. Default 5 minutes. */
+  command?: number;
+  /** The reply after the message. Default 10 minutes (RFC 5321 4.5.3.2.6). */
+  data?: number;
+}
+
+export interface ClientTlsOptions {
+  /** CA certificates to trust instead of the system's. */
+  ca?: string | Buffer | (string | Buffer)[];
+  /** The name to verify the certificate against. Default: the host of the URL (unless it is an IP). */
+  servername?: string;
+  /** Verify the server's certificate and name. Default true: turn off only for tests. */
+  rejectUnauthorized?: boolean;
+  /** Client certificate. */
+  key?: string | Buffer;
+  cert?: string | Buffer;
+  minVersion?: 'TLSv1.2' | 'TLSv1.3';
+}
+
+export interface SmtpClientOptions {
+  /**
+   * `'opportunistic'` (default) uses STARTTLS when offered; `'required'` fails with ETLS before
+   * AUTH or MAIL when it is missing, refused or fails; `'none'` never starts TLS.
+   */
+  tls?: 'required' | 'opportunistic' | 'none';
+  tlsOptions?: ClientTlsOptions;
+  auth?: ClientAuth;
+  /** Send credentials over cleartext. Default false: the client fails with EAUTH instead. */
+  allowInsecureAuth?: boolean;
+  /** The name for EHLO. Default: this host's name if fully qualified, else the local address literal. */
+  name?: string;
+  timeouts?: ClientTimeouts;
+  signal?: AbortSignal;
+}
+
+export interface SendOptions {
+  signal?: AbortSignal;
+}
+
+const DEFAULTS = { connect: 30_000, greeting: 300_000, command: 300_000, data: 600_000 };
+
+export class SmtpClient implements AsyncDisposable {
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly timeouts: Required<ClientTimeouts>;
+
+  private constructor(
+    private readonly conn: ClientConnection,
+    private readonly session: ClientSession,
+    options: SmtpClientOptions,
+  ) {
+    this.timeouts = { ...DEFAULTS, ...options.timeouts };
+  }
+
+  /**
+   * Connects to `smtp://host[:port]` (587), `smtps://host[:port]` (implicit TLS, 465) or
+   * `lmtp://host:port` (24), and resolves once greeted and negotiated.
+   */
+  static async connect(url: string | URL, options: SmtpClientOptions = {}): Promise<SmtpClient> {
+    const target = parseUrl(url);
+    const timeouts = { ...DEFAULTS, ...options.timeouts };
+    const tlsOptions = clientTlsOptions(target.host, options.tlsOptions);
+    const socket = await open(target, tlsOptions, timeouts.connect, options.signal);
+    return SmtpClient.over(
+      new NodeTransport(socket),
+      { ...options, lmtp: target.lmtp, tlsOptions },
+      target.host,
+    );
+  }
+
+  /** Negotiates over a transport of your own (one end of `memoryPair()`, a web socket wrapper, ...). */
+  static async over(
+    transport: Transport,
+    options: SmtpClientOptions & { lmtp?: boolean },
+    host = 'localhost',
+  ): Promise<SmtpClient> {
+    const conn = new ClientConnection(transport);
+    const session = new ClientSession(transport.secure, options.lmtp ?? false);
+    const client = new SmtpClient(conn, session, options);
+    const timeouts = client.timeouts;
+    try {
+      await negotiate(conn, session, {
+        name: options.name ?? ehloName(transport),
+        tls: options.tls ?? 'opportunistic',
+        tlsOptions: clientTlsOptions(host, options.tlsOptions),
+        auth: options.auth,
+        allowInsecureAuth: options.allowInsecureAuth ?? false,
+        greetingTimeout: timeouts.greeting,
+        commandTimeout: timeouts.command,
+        signal: options.signal,
+      });
+    } catch (error) {
+      conn.fail(
+        error instanceof EsmtpError
+          ? error
+          : new EsmtpError('ECONNECTION', 'negotiation failed', { cause: error }),
+      );
+      throw error;
+    }
+    return client;
+  }
+
+  /** What the server offers (after STARTTLS, what it offers over TLS). */
+  get capabilities(): Capabilities {
+    return this.session.capabilities;
+  }
+
+  get secure(): boolean {
+    return this.session.secure;
+  }
+
+  get authenticated(): boolean {
+    return this.session.authenticated;
+  }
+
+  /**
+   * Sends one message. Resolves with the accepted and refused recipients; a partial refusal is a
+   * result. Throws an SmtpError when the server refuses the message, or an EsmtpError (`EENVELOPE`
+   * when every recipient is refused, `EUTF8`, `ESIZE`, `EMESSAGE`, `ETIMEOUT`, `ECONNECTION`,
+   * `EABORT`, ...). The envelope is checked before anything is sent.
+   */
+  send(envelope: ClientEnvelope, message: MessageInput, options: SendOptions = {}): Promise<SendResult> {
+    return this.enqueue(options.signal, (signal) =>
+      sendMessage(this.conn, this.session, envelope, message, this.transactionOptions(signal)),
+    );
+  }
+
+  /** RSET: drops a transaction left open. */
+  reset(options: SendOptions = {}): Promise<void> {
+    return this.enqueue(options.signal, (signal) =>
+      reset(this.conn, this.session, this.transactionOptions(signal)),
+    );
+  }
+
+  /** NOOP: checks that the connection is alive. */
+  noop(options: SendOptions = {}): Promise<Reply> {
+    return this.enqueue(options.signal, async (signal) => {
+      const reply = await command(this.conn, 'NOOP', this.timeouts.command, signal);
+      if (reply.code === 421) throw refused(this.conn, reply);
+      if (reply.code >= 400) throw new SmtpError(reply);
+      return reply;
+    });
+  }
+
+  /** QUIT, waits for the 221, and closes. */
+  quit(): Promise<void> {
+    return this.enqueue(undefined, async () => {
+      if (this.conn.broken) return;
+      try {
+        await command(this.conn, 'QUIT', this.timeouts.command);
+      } finally {
+        this.conn.close();
+      }
+    });
+  }
+
+  /** Closes at once, without QUIT. */
+  close(): void {
+    this.conn.fail(new EsmtpError('ECONNECTION', 'the client closed the connection'));
+  }
+
+  /** `await using client = await SmtpClient.connect(...)`: QUIT when it goes out of scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.quit().catch(() => this.close());
+  }
+
+  private transactionOptions(signal: AbortSignal | undefined) {
+    return { commandTimeout: this.timeouts.command, dataTimeout: this.timeouts.data, signal };
+  }
+
+  /** Runs `operation` after those already queued, never interleaved with them. */
+  private enqueue<T>(
+    signal: AbortSignal | undefined,
+    operation: (signal: AbortSignal | undefined) => Promise<T>,
+  ): Promise<T> {
+    const run = async () => {
+      if (signal?.aborted) throw abortError(signal);
+      if (this.conn.broken) throw new EsmtpError('ECONNECTION', 'the connection is closed');
+      try {
+        return await operation(signal);
+      } catch (error) {
+        if (signal?.aborted) {
+          this.conn.fail(abortError(signal));
+          throw abortError(signal);
+        }
+        throw error;
+      }
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+}
+
+interface Target {
+  host: string;
+  port: number;
+  implicitTls: boolean;
+  lmtp: boolean;
+}
+
+function parseUrl(url: string | URL): Target {
+  const u = typeof url === 'string' ? new URL(url) : url;
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  const scheme = u.protocol.replace(/:$/, '');
+  const defaults: Record<string, number> = { smtp: 587, smtps: 465, lmtp: 24 };
+  const fallback = defaults[scheme];
+  if (fallback === undefined)
+    throw new TypeError(`unsupported URL scheme: ${u.protocol} (smtp:, smtps: or lmtp:)`);
+  return {
+    host,
+    port: u.port === '' ? fallback : Number(u.port),
+    implicitTls: scheme === 'smtps',
+    lmtp: scheme === 'lmtp',
+  };
+}
+
+function clientTlsOptions(host: string, options: ClientTlsOptions = {}): object {
+  return {
+    minVersion: 'TLSv1.2',
+    ...options,
+    rejectUnauthorized: options.rejectUnauthorized ?? true,
+    servername: options.servername ?? (isIP(host) === 0 ? host : undefined),
+  };
+}
+
+function open(target: Target, tlsOptions: object, timeout: number, signal?: AbortSignal): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = target.implicitTls
+      ? tlsConnect({ host: target.host, port: target.port, ...tlsOptions })
+      : netConnect({ host: target.host, port: target.port });
+    const fail = (error: EsmtpError) => {
+      socket.destroy();
+      cleanup();
+      reject(error);
+    };
+    const timer = setTimeout(
+      () => fail(new EsmtpError('ETIMEOUT', `could not connect within ${timeout} ms`)),
+      timeout,
+    );
+    const onAbort = () => fail(abortError(signal as AbortSignal));
+    const onError = (error: Error) =>
+      fail(
+        new EsmtpError(
+          target.implicitTls && socket.connecting === false ? 'ETLS' : 'ECONNECTION',
+          error.message,
+          { cause: error },
+        ),
+      );
+    const cleanup = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      socket.off('error', onError);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    socket.once('error', onError);
+    socket.once(target.implicitTls ? 'secureConnect' : 'connect', () => {
+      cleanup();
+      resolve(socket);
+    });
+  });
+}
+
+/** RFC 5321 4.1.1.1: a fully qualified name, else the address literal of the local end. */
+function ehloName(transport: Transport): string {
+  const name = osHostname();
+  if (name.includes('.') && !name.endsWith('.local')) return name;
+  const address = transport.info.localAddress.replace(/^::ffff:/, '');
+  if (address === '') return '[127.0.0.1]';
+  return isIP(address) === 6 ? `[IPv6:${address}]` : `[${address}]`;
+}

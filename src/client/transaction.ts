@@ -1,0 +1,232 @@
+/**
+ * One message: MAIL, RCPT and DATA or BDAT, pipelined where the server allows, the body streamed
+ * with backpressure, and the replies turned into a result.
+ * @module
+ */
+import { DotStuffer } from '../protocol/dot-stuffer.js';
+import { LineEndNormalizer } from '../protocol/line-end-normalizer.js';
+import { EsmtpError, SmtpError } from '../protocol/errors.js';
+import type { Reply } from '../protocol/reply.js';
+import { type ClientEnvelope, type EnvelopePlan, planEnvelope } from '../session/client-envelope.js';
+import {
+  type ClientSession,
+  lmtpOutcome,
+  type RejectedRecipient,
+  type SendResult,
+} from '../session/client-session.js';
+import type { ClientConnection } from './client-connection.js';
+import { hasEightBit, type MessageInput, messageSource } from './message-source.js';
+import { command, refused } from './negotiate.js';
+
+export interface TransactionOptions {
+  commandTimeout: number;
+  dataTimeout: number;
+  signal: AbortSignal | undefined;
+}
+
+export async function sendMessage(
+  conn: ClientConnection,
+  session: ClientSession,
+  envelope: ClientEnvelope,
+  message: MessageInput,
+  o: TransactionOptions,
+): Promise<SendResult> {
+  const source = messageSource(message);
+  const plan = planEnvelope(envelope, session.capabilities, source.facts, session.lmtp);
+  if (session.dirty) await reset(conn, session, o);
+
+  const { accepted, rejected } = await envelopeReplies(conn, session, plan, o);
+  let size = 0;
+  const counted = (async function* () {
+    for await (const chunk of source.chunks) {
+      size += chunk.length;
+      if (plan.body === undefined && hasEightBit(chunk)) {
+        throw new EsmtpError('EMESSAGE', 'the message has 8-bit data and the server does not offer 8BITMIME');
+      }
+      yield chunk;
+    }
+  })();
+  const finals = plan.chunking
+    ? [await sendChunks(conn, session, plan.body === 'BINARYMIME' ? counted : asCrlfText(counted), o)]
+    : await sendData(conn, counted, session.lmtp ? accepted.length : 1, o);
+  session.dirty = false;
+  if (session.lmtp) {
+    const outcome = lmtpOutcome(accepted, finals);
+    const all = [...rejected, ...outcome.rejected];
+    if (outcome.accepted.length === 0) throw allRefused(all);
+    return { accepted: outcome.accepted, rejected: all, reply: finals.at(-1) as Reply, messageSize: size };
+  }
+  const final = finals[0] as Reply;
+  if (final.code === 421) throw refused(conn, final);
+  if (final.code >= 400) throw new SmtpError(final);
+  return { accepted, rejected, reply: final, messageSize: size };
+}
+
+export async function reset(
+  conn: ClientConnection,
+  session: ClientSession,
+  o: TransactionOptions,
+): Promise<void> {
+  const reply = await command(conn, 'RSET', o.commandTimeout, o.signal);
+  if (reply.code === 421) throw refused(conn, reply);
+  if (reply.code !== 250) throw new SmtpError(reply);
+  session.dirty = false;
+}
+
+/**
+ * Sends MAIL and the RCPTs (and DATA when there are no chunks to send), in one write with
+ * PIPELINING or in lock-step without, and reads their replies. Ends ready for the body.
+ */
+async function envelopeReplies(
+  conn: ClientConnection,
+  session: ClientSession,
+  plan: EnvelopePlan,
+  o: TransactionOptions,
+): Promise<{ accepted: string[]; rejected: RejectedRecipient[] }> {
+  const pipelining = session.capabilities.pipelining;
+  const withData = !plan.chunking;
+  const lines = [plan.mail, ...plan.rcpts.map((r) => r.line), ...(withData ? ['DATA'] : [])];
+  if (pipelining) await conn.write(`${lines.join('\r\n')}\r\n`);
+  const next = async (line: string) => {
+    if (!pipelining) await conn.write(`${line}\r\n`);
+    const reply = await conn.reply(o.commandTimeout, o.signal);
+    if (reply.code === 421) throw refused(conn, reply);
+    return reply;
+  };
+  const mail = await next(plan.mail);
+  if (mail.code >= 400) {
+    // The pipelined RCPTs and DATA are answered too (with 503s); read them past.
+    if (pipelining) for (let i = 1; i < lines.length; i++) await next(lines[i] as string);
+    throw new SmtpError(mail);
+  }
+  session.dirty = true;
+  const accepted: string[] = [];
+  const rejected: RejectedRecipient[] = [];
+  for (const rcpt of plan.rcpts) {
+    const reply = await next(rcpt.line);
+    if (reply.code < 400) accepted.push(rcpt.address);
+    else rejected.push({ address: rcpt.address, reply });
+  }
+  if (!withData) {
+    if (accepted.length === 0) throw allRefused(rejected);
+    return { accepted, rejected };
+  }
+  if (accepted.length === 0 && !pipelining) throw allRefused(rejected); // DATA not sent
+  const data = await next('DATA');
+  if (data.code !== 354) {
+    if (accepted.length === 0) throw allRefused(rejected);
+    throw new SmtpError(data);
+  }
+  if (accepted.length === 0) {
+    // A server that says 354 with no recipient: end the empty message; nothing of ours is sent.
+    await conn.write('.\r\n');
+    await conn.reply(o.dataTimeout, o.signal);
+    throw allRefused(rejected);
+  }
+  return { accepted, rejected };
+}
+
+/** DATA: the body dot-stuffed, bare line ends made CRLF, then the final replies (one per recipient for LMTP). */
+async function sendData(
+  conn: ClientConnection,
+  chunks: AsyncIterable<Uint8Array>,
+  finals: number,
+  o: TransactionOptions,
+): Promise<Reply[]> {
+  const stuffer = new DotStuffer();
+  try {
+    for await (const chunk of chunks) await conn.write(stuffer.push(chunk));
+  } catch (error) {
+    // A DATA body cannot be taken back: only closing the connection keeps a partial message from
+    // being delivered.
+    conn.fail(
+      new EsmtpError('ECONNECTION', 'the message could not be read; the connection was closed', {
+        cause: error,
+      }),
+    );
+    throw error;
+  }
+  await conn.write(stuffer.end());
+  const replies: Reply[] = [];
+  for (let i = 0; i < finals; i++) replies.push(await conn.reply(o.dataTimeout, o.signal));
+  return replies;
+}
+
+/**
+ * BDAT: each chunk counted, never stuffed; the last one marked LAST (RFC 3030). Returns the
+ * final reply, or the first refusal of a chunk.
+ */
+async function sendChunks(
+  conn: ClientConnection,
+  session: ClientSession,
+  chunks: AsyncIterable<Uint8Array>,
+  o: TransactionOptions,
+): Promise<Reply> {
+  const pipelining = session.capabilities.pipelining;
+  let pending = 0;
+  let failure: Reply | undefined;
+  let last: Reply | undefined;
+  const collect = async () => {
+    for (; pending > 0; pending--) {
+      last = await conn.reply(o.dataTimeout, o.signal);
+      if (last.code === 421) throw refused(conn, last);
+      if (last.code >= 400) failure ??= last;
+    }
+  };
+  const chunk = async (bytes: Uint8Array, last: boolean) => {
+    await conn.write(`BDAT ${bytes.length}${last ? ' LAST' : ''}\r\n`);
+    if (bytes.length > 0) await conn.write(bytes);
+    pending++;
+    if (!pipelining) await collect();
+  };
+  let held: Uint8Array | undefined; // one chunk behind, to know which one is the last
+  try {
+    for await (const bytes of chunks) {
+      if (bytes.length === 0) continue;
+      if (held !== undefined) await chunk(held, false);
+      held = bytes;
+      if (failure !== undefined) break;
+    }
+  } catch (error) {
+    // Nothing of the current chunk was announced: the transaction can be dropped cleanly.
+    await collect();
+    await reset(conn, session, o);
+    throw error;
+  }
+  if (failure !== undefined) {
+    // A chunk was refused before the last was sent: drop the rest of the transaction.
+    await collect();
+    await reset(conn, session, o);
+    return failure;
+  }
+  await chunk(held ?? new Uint8Array(0), true);
+  await collect();
+  return failure ?? (last as Reply);
+}
+
+function allRefused(rejected: readonly RejectedRecipient[]): EsmtpError {
+  const detail = rejected.map((r) => `${r.address}: ${r.reply.code} ${r.reply.lines.join(' ')}`).join('; ');
+  return new EsmtpError('EENVELOPE', `every recipient was refused (${detail})`, {
+    reply: rejected[0]?.reply,
+  });
+}
+
+/**
+ * Text sent with BDAT must be CRLF lines too (RFC 3030 3): bare CR and LF become CRLF and the last
+ * line gets its CRLF, as DATA's stuffer does. Only BINARYMIME content goes as it is.
+ */
+async function* asCrlfText(chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  const normalizer = new LineEndNormalizer();
+  let last = LF;
+  for await (const chunk of chunks) {
+    const out = normalizer.push(chunk);
+    if (out.length > 0) last = out[out.length - 1] as number;
+    yield out;
+  }
+  const tail = normalizer.end();
+  if (tail.length > 0) yield tail;
+  else if (last !== LF) yield CRLF;
+}
+
+const LF = 10;
+const CRLF = new Uint8Array([13, 10]);

@@ -1,0 +1,99 @@
+/**
+ * The client side of one SMTP connection as state and decisions, without I/O: what the server
+ * offers, whether the connection is secure and authenticated, whether a transaction is left open,
+ * which SASL mechanism to use, and how replies map to recipients. `src/client/` drives it.
+ * @module
+ */
+import { type Capabilities, emptyCapabilities, parseEhloReply } from '../protocol/ehlo.js';
+import { EsmtpError } from '../protocol/errors.js';
+import type { Reply } from '../protocol/reply.js';
+
+/** How the client authenticates. */
+export type ClientAuth =
+  | {
+      readonly username: string;
+      readonly password: string;
+      readonly mechanism?: 'SCRAM-SHA-256' | 'PLAIN' | 'LOGIN' | 'CRAM-MD5';
+    }
+  | { readonly username: string; readonly accessToken: string; readonly mechanism?: 'XOAUTH2' };
+
+/** One recipient the server refused, with its reply. */
+export interface RejectedRecipient {
+  readonly address: string;
+  readonly reply: Reply;
+}
+
+/** What `send()` resolves to. */
+export interface SendResult {
+  readonly accepted: readonly string[];
+  readonly rejected: readonly RejectedRecipient[];
+  /** The server's final reply to the message. */
+  readonly reply: Reply;
+  /** Octets of the message as given (before dot-stuffing). */
+  readonly messageSize: number;
+}
+
+export class ClientSession {
+  capabilities: Capabilities = emptyCapabilities();
+  /** The server answered EHLO (or LHLO), not only HELO. */
+  extended = false;
+  secure: boolean;
+  authenticated = false;
+  /** A MAIL was accepted and the transaction not finished: RSET before the next one. */
+  dirty = false;
+
+  constructor(
+    secure: boolean,
+    readonly lmtp: boolean,
+  ) {
+    this.secure = secure;
+  }
+
+  /** Takes an EHLO or LHLO reply. */
+  learn(reply: Reply): void {
+    this.capabilities = parseEhloReply(reply).capabilities;
+    this.extended = true;
+  }
+
+  /** After HELO: nothing is offered. */
+  forget(): void {
+    this.capabilities = emptyCapabilities();
+    this.extended = false;
+  }
+}
+
+/**
+ * The mechanism to authenticate with: the one asked for, or the strongest both sides allow
+ * (SCRAM-SHA-256, then PLAIN, then LOGIN; XOAUTH2 for a token). Throws EAUTH when none fits.
+ */
+export function chooseMechanism(offered: readonly string[], auth: ClientAuth): string {
+  const wanted = auth.mechanism;
+  if (wanted !== undefined) {
+    if (!offered.includes(wanted)) throw new EsmtpError('EAUTH', `the server does not offer AUTH ${wanted}`);
+    return wanted;
+  }
+  const preference = 'accessToken' in auth ? ['XOAUTH2'] : ['SCRAM-SHA-256', 'PLAIN', 'LOGIN'];
+  const found = preference.find((m) => offered.includes(m));
+  if (found === undefined) {
+    throw new EsmtpError(
+      'EAUTH',
+      `no usable AUTH mechanism: the server offers ${offered.join(' ') || 'none'}`,
+    );
+  }
+  return found;
+}
+
+/** LMTP (RFC 2033 4.2): one reply per accepted recipient, in order, after the message. */
+export function lmtpOutcome(
+  accepted: readonly string[],
+  replies: readonly Reply[],
+): { accepted: string[]; rejected: RejectedRecipient[] } {
+  const ok: string[] = [];
+  const rejected: RejectedRecipient[] = [];
+  accepted.forEach((address, i) => {
+    const reply = replies[i] as Reply;
+    if (reply.code < 400) ok.push(address);
+    else rejected.push({ address, reply });
+  });
+  return { accepted: ok, rejected };
+}
