@@ -4,8 +4,8 @@
  * @module
  */
 import { DotStuffer } from '../protocol/dot-stuffer.js';
-import { LineEndNormalizer } from '../protocol/line-end-normalizer.js';
 import { EsmtpError, SmtpError } from '../protocol/errors.js';
+import { LineEndNormalizer } from '../protocol/line-end-normalizer.js';
 import type { Reply } from '../protocol/reply.js';
 import { type ClientEnvelope, type EnvelopePlan, planEnvelope } from '../session/client-envelope.js';
 import {

@@ -52,7 +52,8 @@ export class ScriptedServer {
       if (e?.kind === 'line') return Buffer.from(e.bytes).toString('latin1');
       this.raw = this.lines.takeRest();
       if (this.ended) throw new Error(`client closed; it sent ${JSON.stringify(this.transcript)}`);
-      if (Date.now() > deadline) throw new Error(`no line; the client sent ${JSON.stringify(this.transcript)}`);
+      if (Date.now() > deadline)
+        throw new Error(`no line; the client sent ${JSON.stringify(this.transcript)}`);
       await this.wait(deadline - Date.now());
     }
   }
@@ -61,7 +62,8 @@ export class ScriptedServer {
   async bytes(n: number, ms = 2000): Promise<string> {
     const deadline = Date.now() + ms;
     while (this.raw.length < n) {
-      if (this.ended || Date.now() > deadline) throw new Error(`wanted ${n} bytes; client sent ${JSON.stringify(this.transcript)}`);
+      if (this.ended || Date.now() > deadline)
+        throw new Error(`wanted ${n} bytes; client sent ${JSON.stringify(this.transcript)}`);
       await this.wait(deadline - Date.now());
     }
     const out = this.raw.subarray(0, n);
@@ -77,7 +79,9 @@ export class ScriptedServer {
   }
 
   /** Plays the greeting and an EHLO reply with these extensions. */
-  async greet(extensions: string[] = ['PIPELINING', '8BITMIME', 'SMTPUTF8', 'SIZE 1000000', 'ENHANCEDSTATUSCODES']): Promise<string> {
+  async greet(
+    extensions: string[] = ['PIPELINING', '8BITMIME', 'SMTPUTF8', 'SIZE 1000000', 'ENHANCEDSTATUSCODES'],
+  ): Promise<string> {
     this.send('220 scripted.example ESMTP\r\n');
     const ehlo = await this.line();
     const lines = ['scripted.example', ...extensions];
