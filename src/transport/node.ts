@@ -4,7 +4,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { TLSSocket, type TLSSocketOptions } from 'node:tls';
+import { type ConnectionOptions, connect as tlsConnect, TLSSocket, type TLSSocketOptions } from 'node:tls';
 import type { TlsDetails, Transport, TransportHandlers, TransportInfo } from './transport.js';
 
 export class NodeTransport implements Transport {
@@ -54,7 +54,10 @@ export class NodeTransport implements Transport {
     if (server) this.serverTrust = trustedCertificates((options as TLSSocketOptions).ca);
     const plain = this.socket;
     plain.removeAllListeners('data');
-    const secure = new TLSSocket(plain, { ...(options as TLSSocketOptions), isServer: server });
+    // A server wraps the socket and waits for the client's hello; a client starts the handshake.
+    const secure = server
+      ? new TLSSocket(plain, { ...(options as TLSSocketOptions), isServer: true })
+      : tlsConnect({ ...(options as ConnectionOptions), socket: plain });
     this.socket = secure;
     await new Promise<void>((resolve, reject) => {
       const fail = (error?: Error) =>
