@@ -4,7 +4,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { type ConnectionOptions, connect as tlsConnect, TLSSocket, type TLSSocketOptions } from 'node:tls';
+import { type ConnectionOptions, TLSSocket, type TLSSocketOptions, connect as tlsConnect } from 'node:tls';
 import type { TlsDetails, Transport, TransportHandlers, TransportInfo } from './transport.js';
 
 export class NodeTransport implements Transport {

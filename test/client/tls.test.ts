@@ -37,7 +37,11 @@ describe('STARTTLS and AUTH against SmtpServer over TCP', () => {
     const { delivered, port } = await start({
       requireTLS: true,
       requireAuth: true,
-      auth: { scramKeys: (u) => (u === 'alice' ? keys : undefined), authenticate: () => true, failureDelay: 0 },
+      auth: {
+        scramKeys: (u) => (u === 'alice' ? keys : undefined),
+        authenticate: () => true,
+        failureDelay: 0,
+      },
     });
     const client = await SmtpClient.connect(`smtp://localhost:${port}`, {
       tls: 'required',
@@ -47,7 +51,10 @@ describe('STARTTLS and AUTH against SmtpServer over TCP', () => {
     expect(client.secure).toBe(true);
     expect(client.authenticated).toBe(true);
     expect(client.capabilities.auth).toContain('SCRAM-SHA-256');
-    const result = await client.send({ from: 'alice@example.com', to: ['bob@example.org'] }, 'Subject: tls\r\n\r\nsecret\r\n');
+    const result = await client.send(
+      { from: 'alice@example.com', to: ['bob@example.org'] },
+      'Subject: tls\r\n\r\nsecret\r\n',
+    );
     expect(result.accepted).toEqual(['bob@example.org']);
     expect(delivered.at(-1)?.body).toBe('Subject: tls\r\n\r\nsecret\r\n');
     await client.quit();
@@ -56,11 +63,16 @@ describe('STARTTLS and AUTH against SmtpServer over TCP', () => {
   it('verifies certificates and names by default: an expired or wrong-name certificate is ETLS', async () => {
     for (const pair of [certs.expired, certs.wrongName]) {
       const { port } = await start({ tls: pair });
-      const error = await failure(SmtpClient.connect(`smtp://localhost:${port}`, { tls: 'required', tlsOptions: { ca: certs.ca } }));
+      const error = await failure(
+        SmtpClient.connect(`smtp://localhost:${port}`, { tls: 'required', tlsOptions: { ca: certs.ca } }),
+      );
       expect(error.code).toBe('ETLS');
     }
     const { port } = await start({ tls: certs.wrongName });
-    const lax = await SmtpClient.connect(`smtp://localhost:${port}`, { tls: 'required', tlsOptions: { ca: certs.ca, rejectUnauthorized: false } });
+    const lax = await SmtpClient.connect(`smtp://localhost:${port}`, {
+      tls: 'required',
+      tlsOptions: { ca: certs.ca, rejectUnauthorized: false },
+    });
     expect(lax.secure).toBe(true);
     lax.close();
   });
@@ -77,7 +89,9 @@ describe('STARTTLS and AUTH against SmtpServer over TCP', () => {
     const { server } = collectingServer();
     const { port } = await server.listen();
     await server.close();
-    expect((await failure(SmtpClient.connect(`smtp://127.0.0.1:${port}`, { tls: 'none' }))).code).toBe('ECONNECTION');
+    expect((await failure(SmtpClient.connect(`smtp://127.0.0.1:${port}`, { tls: 'none' }))).code).toBe(
+      'ECONNECTION',
+    );
   });
 });
 
@@ -95,7 +109,11 @@ describe('response injection (NO STARTTLS, USENIX Security 2021)', () => {
           // The injected reply rides along with the 220, in the same write, in cleartext.
           plain.write('220 go ahead\r\n250-injected.example\r\n250 AUTH PLAIN\r\n');
           plain.removeAllListeners('data');
-          const secure = new TLSSocket(plain, { isServer: true, key: certs.localhost.key, cert: certs.localhost.cert });
+          const secure = new TLSSocket(plain, {
+            isServer: true,
+            key: certs.localhost.key,
+            cert: certs.localhost.cert,
+          });
           secure.on('data', (d) => {
             if (String(d).startsWith('EHLO')) secure.write('250-real.example\r\n250 X-REAL\r\n');
             else if (String(d).startsWith('QUIT')) secure.end('221 bye\r\n');
@@ -107,7 +125,10 @@ describe('response injection (NO STARTTLS, USENIX Security 2021)', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
     const port = (server.address() as { port: number }).port;
-    const client = await SmtpClient.connect(`smtp://localhost:${port}`, { tls: 'required', tlsOptions: { ca: certs.ca } });
+    const client = await SmtpClient.connect(`smtp://localhost:${port}`, {
+      tls: 'required',
+      tlsOptions: { ca: certs.ca },
+    });
     expect(client.capabilities.other.has('X-REAL')).toBe(true);
     expect(client.capabilities.auth).toEqual([]);
     await client.quit();
