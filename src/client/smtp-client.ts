@@ -6,6 +6,7 @@
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { connect as tlsConnect } from 'node:tls';
+import { isDomainOrLiteral } from '../protocol/address.js';
 import type { Capabilities } from '../protocol/ehlo.js';
 import { EsmtpError, SmtpError } from '../protocol/errors.js';
 import type { Reply } from '../protocol/reply.js';
@@ -82,6 +83,9 @@ export class SmtpClient implements AsyncDisposable {
    */
   static async connect(url: string | URL, options: SmtpClientOptions = {}): Promise<SmtpClient> {
     const target = parseUrl(url);
+    if (options.name !== undefined && !isDomainOrLiteral(options.name)) {
+      throw new TypeError(`name must be a domain or an address literal, got ${JSON.stringify(options.name)}`);
+    }
     const timeouts = { ...DEFAULTS, ...options.timeouts };
     const tlsOptions = clientTlsOptions(target.host, options.tlsOptions);
     const socket = await open(target, tlsOptions, timeouts.connect, options.signal);
@@ -98,6 +102,10 @@ export class SmtpClient implements AsyncDisposable {
     options: SmtpClientOptions & { lmtp?: boolean },
     host = 'localhost',
   ): Promise<SmtpClient> {
+    if (options.name !== undefined && !isDomainOrLiteral(options.name)) {
+      transport.destroy();
+      throw new TypeError(`name must be a domain or an address literal, got ${JSON.stringify(options.name)}`);
+    }
     const conn = new ClientConnection(transport);
     const session = new ClientSession(transport.secure, options.lmtp ?? false);
     const client = new SmtpClient(conn, session, options);
