@@ -123,7 +123,9 @@ describe('negotiation', () => {
 
 describe('envelope checks before any I/O', () => {
   it('refuses an EHLO name that is not a domain before connecting', async () => {
-    await expect(SmtpClient.connect('smtp://127.0.0.1:1', { name: 'x\r\nMAIL FROM:<a@b>' })).rejects.toThrow(TypeError);
+    await expect(SmtpClient.connect('smtp://127.0.0.1:1', { name: 'x\r\nMAIL FROM:<a@b>' })).rejects.toThrow(
+      TypeError,
+    );
   });
 
   it('refuses CR, LF, NUL, angle brackets and narrowing characters; nothing is sent', async () => {
