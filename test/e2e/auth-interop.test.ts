@@ -59,30 +59,39 @@ describe('TLS and AUTH interop with real clients', () => {
   });
 
   const last = (delivered: Delivered[]) => delivered.at(-1) as Delivered;
+  /** swaks arguments for a message from alice to bob on `port`, authenticating with `password`. */
+  const swaksArgs = (port: number, password: string, ...extra: string[]) => [
+    '--server',
+    `127.0.0.1:${port}`,
+    '--auth-user',
+    'alice',
+    '--auth-password',
+    password,
+    '--from',
+    'alice@example.com',
+    '--to',
+    'bob@example.org',
+    ...extra,
+  ];
 
   describeWithPeer('swaks', findProgram(['swaks'], ['--version']), (swaks) => {
     it('--tls --auth PLAIN', async () => {
-      const { stdout } = await run(swaks, [
-        '--server',
-        `127.0.0.1:${starttls.port}`,
-        '--tls',
-        '--auth',
-        'PLAIN',
-        '--auth-user',
-        'alice',
-        '--auth-password',
-        's3cret',
-        '--from',
-        'alice@example.com',
-        '--to',
-        'bob@example.org',
-        '--helo',
-        'client.example',
-        '--header',
-        'Subject: swaks',
-        '--body',
-        'body from swaks',
-      ]);
+      const { stdout } = await run(
+        swaks,
+        swaksArgs(
+          starttls.port,
+          's3cret',
+          '--tls',
+          '--auth',
+          'PLAIN',
+          '--helo',
+          'client.example',
+          '--header',
+          'Subject: swaks',
+          '--body',
+          'body from swaks',
+        ),
+      );
       expect(stdout).toMatch(/<~ {2}235 2\.7\.0/);
       expect(last(starttls.delivered).body).toContain('Subject: swaks\r\n');
       expect(last(starttls.delivered).body).toContain('\r\n\r\nbody from swaks\r\n');
@@ -90,43 +99,16 @@ describe('TLS and AUTH interop with real clients', () => {
     });
 
     it('--tls-on-connect --auth LOGIN (implicit TLS)', async () => {
-      await run(swaks, [
-        '--server',
-        `127.0.0.1:${implicit.port}`,
-        '--tls-on-connect',
-        '--auth',
-        'LOGIN',
-        '--auth-user',
-        'alice',
-        '--auth-password',
-        's3cret',
-        '--from',
-        'alice@example.com',
-        '--to',
-        'bob@example.org',
-        '--body',
-        'implicit',
-      ]);
+      await run(
+        swaks,
+        swaksArgs(implicit.port, 's3cret', '--tls-on-connect', '--auth', 'LOGIN', '--body', 'implicit'),
+      );
       expect(last(implicit.delivered).body).toContain('implicit');
       expect(implicit.logins.at(-1)).toBe('LOGIN');
     });
 
     it('a wrong password is refused with 535', async () => {
-      const failed = await run(swaks, [
-        '--server',
-        `127.0.0.1:${starttls.port}`,
-        '--tls',
-        '--auth',
-        'PLAIN',
-        '--auth-user',
-        'alice',
-        '--auth-password',
-        'wrong',
-        '--from',
-        'alice@example.com',
-        '--to',
-        'bob@example.org',
-      ]).then(
+      const failed = await run(swaks, swaksArgs(starttls.port, 'wrong', '--tls', '--auth', 'PLAIN')).then(
         () => 'sent',
         (e: { stdout: string }) => e.stdout,
       );

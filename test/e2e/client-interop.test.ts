@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -9,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SmtpClient } from '../../src/client/smtp-client.js';
 import { testCertificates } from '../helpers/certs.js';
 import { describeWithPeer, findProgram } from '../helpers/peers.js';
+import { freePort } from '../helpers/ports.js';
 
 const certs = testCertificates();
 const dir = mkdtempSync(join(tmpdir(), 'esmtp-client-interop-'));
@@ -17,16 +17,6 @@ writeFileSync(join(dir, 'key.pem'), certs.localhost.key);
 
 const message =
   'From: alice@example.com\r\nTo: bob@example.org\r\nSubject: interop\r\n\r\nfirst line\r\n.leading dot\r\n..two dots\r\nlast\r\n';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 describe("SmtpClient against nodemailer's smtp-server, STARTTLS and AUTH PLAIN", () => {
   const received: { from: string; to: string[]; user: unknown; secure: boolean; body: string }[] = [];

@@ -6,19 +6,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { SmtpClient } from '../../src/client/smtp-client.js';
 import { describeWithPeer } from '../helpers/peers.js';
+import { freePort } from '../helpers/ports.js';
 
 // Debian installs Postfix's tools outside a user's PATH.
 const sink = ['/usr/sbin/smtp-sink', '/usr/local/sbin/smtp-sink'].find((path) => existsSync(path));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 describeWithPeer("Postfix's smtp-sink", sink, (program) => {
   let child: ChildProcess;

@@ -2,6 +2,7 @@ import { type Reply, ReplyParser } from '../../src/protocol/index.js';
 import type { SmtpServer } from '../../src/server/smtp-server.js';
 import { memoryPair } from '../../src/transport/memory.js';
 import type { Transport } from '../../src/transport/transport.js';
+import { Signal } from './signal.js';
 
 /**
  * A client that speaks raw bytes to a server over the memory transport and reads its replies:
@@ -10,7 +11,7 @@ import type { Transport } from '../../src/transport/transport.js';
 export class RawClient {
   readonly parser = new ReplyParser();
   private readonly queue: Reply[] = [];
-  private waiters: (() => void)[] = [];
+  private readonly changed = new Signal();
   private ended = false;
   private raw = '';
 
@@ -20,11 +21,11 @@ export class RawClient {
         this.raw += new TextDecoder().decode(chunk);
         this.parser.push(chunk);
         for (let r = this.parser.next(); r !== undefined; r = this.parser.next()) this.queue.push(r);
-        this.wake();
+        this.changed.notify();
       },
       end: () => {
         this.ended = true;
-        this.wake();
+        this.changed.notify();
       },
     });
   }
@@ -66,7 +67,7 @@ export class RawClient {
       if (this.ended) throw new Error(`connection closed; server sent: ${JSON.stringify(this.raw)}`);
       if (Date.now() > deadline)
         throw new Error(`no reply within ${ms} ms; server sent: ${JSON.stringify(this.raw)}`);
-      await this.wait(deadline - Date.now());
+      await this.changed.wait(deadline - Date.now());
     }
     return this.queue.shift() as Reply;
   }
@@ -93,7 +94,7 @@ export class RawClient {
     const deadline = Date.now() + ms;
     while (!this.ended) {
       if (Date.now() > deadline) throw new Error('the server did not close the connection');
-      await this.wait(deadline - Date.now());
+      await this.changed.wait(deadline - Date.now());
     }
   }
 
@@ -113,22 +114,6 @@ export class RawClient {
 
   destroy(): void {
     this.transport.destroy();
-  }
-
-  private wait(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, Math.max(1, ms));
-      this.waiters.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
-
-  private wake(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w();
   }
 }
 

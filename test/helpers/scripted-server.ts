@@ -1,6 +1,7 @@
 import { LineReader } from '../../src/protocol/line-reader.js';
 import { memoryPair } from '../../src/transport/memory.js';
 import type { Transport } from '../../src/transport/transport.js';
+import { Signal } from './signal.js';
 
 /**
  * The server end of a memory connection, played by the test: it reads the client's lines (and raw
@@ -11,7 +12,7 @@ export class ScriptedServer {
   private readonly server: Transport;
   private readonly lines = new LineReader({ maxLength: 1 << 20, lfEndsLine: false });
   private raw: Uint8Array = new Uint8Array(0);
-  private waiters: (() => void)[] = [];
+  private readonly changed = new Signal();
   private ended = false;
   /** Every byte the client sent, as latin1 text. */
   transcript = '';
@@ -25,11 +26,11 @@ export class ScriptedServer {
         joined.set(this.raw);
         joined.set(chunk, this.raw.length);
         this.raw = joined;
-        this.wake();
+        this.changed.notify();
       },
       end: () => {
         this.ended = true;
-        this.wake();
+        this.changed.notify();
       },
     });
   }
@@ -54,7 +55,7 @@ export class ScriptedServer {
       if (this.ended) throw new Error(`client closed; it sent ${JSON.stringify(this.transcript)}`);
       if (Date.now() > deadline)
         throw new Error(`no line; the client sent ${JSON.stringify(this.transcript)}`);
-      await this.wait(deadline - Date.now());
+      await this.changed.wait(deadline - Date.now());
     }
   }
 
@@ -64,7 +65,7 @@ export class ScriptedServer {
     while (this.raw.length < n) {
       if (this.ended || Date.now() > deadline)
         throw new Error(`wanted ${n} bytes; client sent ${JSON.stringify(this.transcript)}`);
-      await this.wait(deadline - Date.now());
+      await this.changed.wait(deadline - Date.now());
     }
     const out = this.raw.subarray(0, n);
     this.raw = this.raw.slice(n);
@@ -97,21 +98,5 @@ export class ScriptedServer {
     const raw = this.raw;
     this.raw = new Uint8Array(0);
     return raw;
-  }
-
-  private wait(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, Math.max(1, ms));
-      this.waiters.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
-
-  private wake(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w();
   }
 }
