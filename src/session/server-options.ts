@@ -64,6 +64,8 @@ export interface ServerSessionOptions {
   requireTls?: boolean;
   /** Offer AUTH with these mechanisms. */
   auth?: SessionAuthOptions;
+  /** Speak LMTP (RFC 2033): LHLO instead of EHLO, and one reply per recipient after the message. */
+  lmtp?: boolean;
   extensions?: ServerExtensions;
   limits?: ServerLimits;
   /**
@@ -96,6 +98,7 @@ export interface ResolvedServerOptions {
   readonly starttls: boolean;
   readonly requireTls: boolean;
   readonly auth: Required<SessionAuthOptions> | undefined;
+  readonly lmtp: boolean;
 }
 
 export const DEFAULT_MESSAGE_SIZE = 25 * 1024 * 1024;
@@ -106,7 +109,7 @@ export function resolveServerOptions(options: ServerSessionOptions): ResolvedSer
   const limits = options.limits ?? {};
   return {
     hostname: options.hostname,
-    greeting: options.greeting ?? 'ESMTP',
+    greeting: options.greeting ?? (options.lmtp ? 'LMTP' : 'ESMTP'),
     extensions: {
       pipelining: e.pipelining ?? true,
       size: e.size ?? true,
@@ -126,6 +129,7 @@ export function resolveServerOptions(options: ServerSessionOptions): ResolvedSer
     acceptBareLfInCommands: options.acceptBareLfInCommands ?? false,
     allowEarlyData: options.allowEarlyData ?? false,
     starttls: options.starttls ?? false,
+    lmtp: options.lmtp ?? false,
     requireTls: options.requireTls ?? false,
     auth:
       options.auth === undefined

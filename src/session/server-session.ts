@@ -218,8 +218,7 @@ export class ServerSession {
       case 'auth':
         throw new Error('ServerSession: answer AUTH with authChallenge(), authSucceeded() or authFailed()');
       case 'message-end':
-        this.transaction = undefined;
-        break;
+        return this.endTransaction(custom ?? ACCEPTED[decision]);
     }
     this.emitReply(custom ?? ACCEPTED[decision]);
   }
@@ -228,8 +227,15 @@ export class ServerSession {
   reject(refusal: Reply): void {
     const decision = this.takeDecision();
     if (decision === undefined) return;
-    if (decision === 'message-end') this.transaction = undefined;
+    if (decision === 'message-end') return this.endTransaction(refusal);
     this.emitReply(refusal);
+  }
+
+  /** The message's outcome: one reply, or with LMTP one per accepted recipient (RFC 2033 4.2). */
+  private endTransaction(outcome: Reply): void {
+    const count = this.options.lmtp ? (this.transaction?.recipients.length ?? 1) : 1;
+    this.transaction = undefined;
+    for (let i = 0; i < count; i++) this.emitReply(outcome);
   }
 
   /**
@@ -334,9 +340,12 @@ export class ServerSession {
     switch (command.verb) {
       case 'EHLO':
       case 'HELO':
+      case 'LHLO':
+        // RFC 2033 4.1: an LMTP server takes LHLO only; an SMTP server does not know it.
+        if ((command.verb === 'LHLO') !== this.options.lmtp) return this.error(Replies.unrecognized);
         this.abortMessage(Replies.reset);
         this.transaction = undefined;
-        this.pendingHelo = { name: command.domain, extended: command.verb === 'EHLO' };
+        this.pendingHelo = { name: command.domain, extended: command.verb !== 'HELO' };
         this.ask('helo', { type: 'helo', ...this.pendingHelo });
         return;
       case 'MAIL':

@@ -311,3 +311,20 @@ describe('extensions', () => {
     expect(code(await off.command('MAIL FROM:<a@example.com> BODY=8BITMIME'))).toBe('555 5.5.4');
   });
 });
+
+describe('LMTP (RFC 2033)', () => {
+  it('4.1: LHLO instead of EHLO; 4.2: one reply per accepted recipient after the message', async () => {
+    const { server, delivered } = collectingServer({ lmtp: true });
+    const client = RawClient.connect(server);
+    expect((await client.reply()).lines[0]).toBe('mx.test LMTP');
+    expect(code(await client.command('EHLO client.example'))).toBe('500');
+    expect(code(await client.command('LHLO client.example'))).toBe('250');
+    await client.command('MAIL FROM:<a@example.com>');
+    await client.command('RCPT TO:<b@example.org>');
+    await client.command('RCPT TO:<c@example.org>');
+    await client.command('DATA');
+    client.send('hello\r\n.\r\n');
+    expect((await client.replies(2)).map(code)).toEqual(['250 2.0.0', '250 2.0.0']);
+    expect(delivered).toHaveLength(1);
+  });
+});

@@ -1,0 +1,58 @@
+/**
+ * Maildir delivery (https://cr.yp.to/proto/maildir.html): each message is written to tmp/ under a
+ * unique name, flushed to disk, then renamed into new/, so a reader never sees half a message.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+
+let counter = 0;
+
+export async function createMaildir(dir: string): Promise<void> {
+  for (const sub of ['tmp', 'new', 'cur']) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
+}
+
+/** A name unique on this host: time, process, a counter and randomness, then the host name. */
+function uniqueName(): string {
+  const now = Date.now();
+  const host = hostname().replace(/\//g, '\\057').replace(/:/g, '\\072');
+  return `${Math.floor(now / 1000)}.M${(now % 1000) * 1000}P${process.pid}Q${++counter}R${randomBytes(4).toString('hex')}.${host}`;
+}
+
+/**
+ * Writes `header` then the message stream into the Maildir and resolves with the file's path in
+ * new/ (and the message's size) once it is there for good. A failure removes the partial file.
+ */
+export async function deliverToMaildir(
+  dir: string,
+  header: string,
+  message: Readable,
+): Promise<{ path: string; size: number }> {
+  const name = uniqueName();
+  const tmp = join(dir, 'tmp', name);
+  const file = await open(tmp, 'wx', 0o600);
+  let size = 0;
+  try {
+    await file.write(header);
+    for await (const chunk of message) {
+      size += (chunk as Uint8Array).length;
+      await file.write(chunk as Uint8Array);
+    }
+    await file.sync();
+  } catch (error) {
+    await file.close();
+    await unlink(tmp).catch(() => {});
+    throw error;
+  }
+  await file.close();
+  const target = join(dir, 'new', name);
+  await rename(tmp, target);
+  // The rename is durable once the directory itself is flushed.
+  const directory = await open(join(dir, 'new'), 'r');
+  await directory.sync().catch(() => {});
+  await directory.close();
+  return { path: target, size };
+}

@@ -1,0 +1,110 @@
+/**
+ * `esmtp send`: sends one message from a file or stdin with SmtpClient, and prints the outcome as JSON.
+ * @module
+ */
+import { createReadStream, readFileSync } from 'node:fs';
+import { SmtpClient, type SmtpClientOptions } from '../client/smtp-client.js';
+import { SmtpError } from '../protocol/errors.js';
+import { replyText } from '../protocol/reply.js';
+import { credentials, flag, integer, parseArgs, UsageError } from './args.js';
+
+export const SEND_USAGE = `usage: esmtp send --server URL --from ADDR --to ADDR [--to ADDR ...] [options] [FILE | -]
+
+Sends the message in FILE (or on stdin) and prints the outcome as one JSON object.
+
+  --server URL              smtp://host[:port], smtps://host[:port] or lmtp://host:port
+  --from ADDR               the sender ('' for the null sender)
+  --to ADDR                 a recipient; repeat for more
+  --tls MODE                required, opportunistic (default) or none
+  --ca FILE                 trust the CA certificates in FILE (PEM)
+  --insecure                do not verify the server's certificate
+  --auth USER:PASS          authenticate
+  --allow-insecure-auth     allow AUTH without TLS
+  --lmtp                    speak LMTP (as with an lmtp:// URL)
+  --helo NAME               the name for EHLO
+  --timeout SECONDS         per command, and for the reply to the message (default 60)
+  --help                    show this help
+
+Exit status: 0 when every recipient was accepted, 1 when any was refused or the send failed,
+2 for usage errors.
+`;
+
+const SPEC = {
+  server: { value: true },
+  from: { value: true },
+  to: { value: true, repeat: true },
+  tls: { value: true },
+  ca: { value: true },
+  insecure: {},
+  auth: { value: true },
+  'allow-insecure-auth': {},
+  lmtp: {},
+  helo: { value: true },
+  timeout: { value: true },
+  help: {},
+};
+
+/** Sends, prints the JSON outcome, and returns the exit status. */
+export async function send(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, SPEC);
+  if (args.flags.has('help')) {
+    process.stdout.write(SEND_USAGE);
+    return 0;
+  }
+  const server = flag(args, 'server');
+  const from = flag(args, 'from');
+  const to = args.flags.get('to') ?? [];
+  if (server === undefined || from === undefined || to.length === 0)
+    throw new UsageError('--server, --from and --to are required');
+  if (args.positional.length > 1) throw new UsageError('one message file at most');
+  const tls = flag(args, 'tls') ?? 'opportunistic';
+  if (tls !== 'required' && tls !== 'opportunistic' && tls !== 'none')
+    throw new UsageError('--tls is required, opportunistic or none');
+  const seconds = integer(args, 'timeout') ?? 60;
+  const auth = flag(args, 'auth');
+  const ca = flag(args, 'ca');
+  const helo = flag(args, 'helo');
+  const options: SmtpClientOptions = {
+    tls,
+    tlsOptions: {
+      ...(ca === undefined ? {} : { ca: readFileSync(ca) }),
+      ...(args.flags.has('insecure') ? { rejectUnauthorized: false } : {}),
+    },
+    allowInsecureAuth: args.flags.has('allow-insecure-auth'),
+    timeouts: {
+      command: seconds * 1000,
+      data: seconds * 1000,
+      greeting: seconds * 1000,
+      connect: seconds * 1000,
+    },
+    ...(auth === undefined ? {} : { auth: credentials(auth, 'auth') }),
+    ...(helo === undefined ? {} : { name: helo }),
+  };
+  const url = args.flags.has('lmtp') ? server.replace(/^smtp:/, 'lmtp:') : server;
+  const file = args.positional[0];
+  const message = file === undefined || file === '-' ? process.stdin : createReadStream(file);
+
+  let client: SmtpClient | undefined;
+  try {
+    client = await SmtpClient.connect(url, options);
+    const result = await client.send({ from, to }, message);
+    await client.quit().catch(() => {});
+    const output = {
+      accepted: result.accepted,
+      rejected: result.rejected.map((r) => ({ address: r.address, reply: replyText(r.reply) })),
+      reply: replyText(result.reply),
+    };
+    process.stdout.write(`${JSON.stringify(output)}\n`);
+    for (const r of output.rejected) process.stderr.write(`esmtp: ${r.address} refused: ${r.reply}\n`);
+    return output.rejected.length === 0 ? 0 : 1;
+  } catch (error) {
+    client?.close();
+    const reply = error instanceof SmtpError ? replyText(error.reply) : undefined;
+    const code = (error as { code?: unknown }).code;
+    process.stdout.write(
+      `${JSON.stringify({ accepted: [], rejected: [], reply: reply ?? null, error: typeof code === 'string' ? code : 'ESMTP' })}\n`,
+    );
+    process.stderr.write(`esmtp: ${(error as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * `esmtp serve`: a development mail server that delivers to a Maildir.
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { SmtpServerOptions } from '../server/options.js';
+import { SmtpServer } from '../server/smtp-server.js';
+import { credentials, flag, hostPort, integer, type ParsedArgs, parseArgs, UsageError } from './args.js';
+import { createMaildir, deliverToMaildir } from './maildir.js';
+import { traceHeaders } from './trace.js';
+
+export const SERVE_USAGE = `usage: esmtp serve [options]
+
+Runs an SMTP server that delivers every message it accepts to a Maildir.
+
+  --listen HOST:PORT        where to listen (default 127.0.0.1:2525)
+  --maildir DIR             deliver to DIR/new (default ./mail, created)
+  --no-store                accept and discard messages (for benchmarks)
+  --hostname NAME           the server's name in its greeting (default localhost)
+  --size BYTES              largest message accepted (default 26214400)
+  --max-recipients N        most recipients in one message (default 100)
+  --lmtp                    speak LMTP instead of SMTP
+  --tls-cert FILE           certificate (PEM) for STARTTLS
+  --tls-key FILE            its private key (PEM)
+  --tls-port PORT           also listen for implicit TLS (port 465 style) on PORT
+  --auth USER:PASS          offer AUTH (over TLS only) and require it for MAIL; repeat for more users
+  --allow-insecure-auth     offer AUTH without TLS too
+  --bare-line-ends MODE     reject (default) or normalize messages with a bare CR or LF
+  --verbose                 log every connection
+  --help                    show this help
+`;
+
+const SPEC = {
+  listen: { value: true },
+  maildir: { value: true },
+  'no-store': {},
+  hostname: { value: true },
+  size: { value: true },
+  'max-recipients': { value: true },
+  lmtp: {},
+  'tls-cert': { value: true },
+  'tls-key': { value: true },
+  'tls-port': { value: true },
+  auth: { value: true, repeat: true },
+  'allow-insecure-auth': {},
+  'bare-line-ends': { value: true },
+  verbose: {},
+  help: {},
+};
+
+export async function serve(argv: readonly string[]): Promise<void> {
+  const args = parseArgs(argv, SPEC);
+  if (args.flags.has('help')) {
+    process.stdout.write(SERVE_USAGE);
+    return;
+  }
+  if (args.positional.length > 0) throw new UsageError(`unexpected argument ${args.positional[0]}`);
+  const listen = hostPort(flag(args, 'listen') ?? '127.0.0.1:2525', 'listen');
+  const hostname = flag(args, 'hostname') ?? 'localhost';
+  const store = !args.flags.has('no-store');
+  const maildir = resolve(flag(args, 'maildir') ?? 'mail');
+  const lmtp = args.flags.has('lmtp');
+  const verbose = args.flags.has('verbose');
+  const options = serverOptions(args, hostname, lmtp);
+  if (store) await createMaildir(maildir);
+
+  options.onData = async (message, envelope, session) => {
+    const from = envelope.from?.address ?? '';
+    const recipients = envelope.recipients.map((r) => r.address.address);
+    let size = 0;
+    if (store) {
+      const header = traceHeaders({
+        session,
+        from,
+        recipients,
+        hostname,
+        id: session.id,
+        lmtp,
+        date: new Date(),
+      });
+      size = (await deliverToMaildir(maildir, header, message)).size;
+    } else {
+      for await (const chunk of message) size += (chunk as Uint8Array).length;
+    }
+    log(
+      `delivered id=${session.id} from=<${from}> to=${recipients.map((r) => `<${r}>`).join(',')} size=${size}`,
+    );
+  };
+  if (verbose) {
+    options.onConnect = (session) =>
+      log(`connect id=${session.id} from=${session.remoteAddress}:${session.remotePort}`);
+    options.onClose = (session) => log(`close id=${session.id}`);
+  }
+
+  const servers: SmtpServer[] = [new SmtpServer(options)];
+  const tlsPort = integer(args, 'tls-port');
+  if (tlsPort !== undefined) servers.push(new SmtpServer({ ...options, secure: true }));
+  for (const server of servers) server.on('error', (error: Error) => log(`error ${error.message}`));
+
+  const scheme = lmtp ? 'lmtp' : 'smtp';
+  const main = await (servers[0] as SmtpServer).listen(listen);
+  process.stdout.write(`esmtp listening on ${scheme}://${url(listen.host, main.port)}\n`);
+  if (tlsPort !== undefined) {
+    const secure = await (servers[1] as SmtpServer).listen({ host: listen.host, port: tlsPort });
+    process.stdout.write(`esmtp listening on smtps://${url(listen.host, secure.port)}\n`);
+  }
+
+  const stop = async () => {
+    log('stopping: finishing open messages');
+    await Promise.all(servers.map((s) => s.close({ timeout: 30_000 })));
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+function serverOptions(args: ParsedArgs, hostname: string, lmtp: boolean): SmtpServerOptions {
+  const options: SmtpServerOptions = {
+    hostname,
+    lmtp,
+    limits: {
+      ...(integer(args, 'size') === undefined ? {} : { messageSize: integer(args, 'size') }),
+      ...(integer(args, 'max-recipients') === undefined
+        ? {}
+        : { recipients: integer(args, 'max-recipients') }),
+    },
+  };
+  const mode = flag(args, 'bare-line-ends');
+  if (mode !== undefined) {
+    if (mode !== 'reject' && mode !== 'normalize')
+      throw new UsageError('--bare-line-ends is reject or normalize');
+    options.bareLineEnds = mode;
+  }
+  const cert = flag(args, 'tls-cert');
+  const key = flag(args, 'tls-key');
+  if ((cert === undefined) !== (key === undefined))
+    throw new UsageError('--tls-cert and --tls-key go together');
+  if (cert !== undefined && key !== undefined)
+    options.tls = { cert: readFileSync(cert), key: readFileSync(key) };
+  if (integer(args, 'tls-port') !== undefined && options.tls === undefined)
+    throw new UsageError('--tls-port needs --tls-cert and --tls-key');
+  const users = (args.flags.get('auth') ?? []).map((text) => credentials(text, 'auth'));
+  if (users.length > 0) {
+    const passwords = new Map(users.map((u) => [u.username, u.password]));
+    options.requireAuth = true;
+    options.allowInsecureAuth = args.flags.has('allow-insecure-auth');
+    options.auth = {
+      authenticate: (c) =>
+        c.mechanism !== 'XOAUTH2' && 'password' in c && passwords.get(c.username) === c.password,
+    };
+  }
+  return options;
+}
+
+function url(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function log(line: string): void {
+  process.stderr.write(`esmtp: ${line}\n`);
+}
