@@ -64,6 +64,14 @@ export function integer(args: ParsedArgs, name: string): number | undefined {
   return Number(text);
 }
 
+/** A flag's value as a TCP port; 0 asks for any free port. */
+export function port(args: ParsedArgs, name: string): number | undefined {
+  const text = flag(args, name);
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) > 65535) throw new UsageError(`--${name} needs a port number`);
+  return Number(text);
+}
+
 /** `HOST:PORT` (IPv6 in brackets). */
 export function hostPort(text: string, name: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);

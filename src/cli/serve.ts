@@ -6,7 +6,16 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { SmtpServerOptions } from '../server/options.js';
 import { SmtpServer } from '../server/smtp-server.js';
-import { credentials, flag, hostPort, integer, type ParsedArgs, parseArgs, UsageError } from './args.js';
+import {
+  credentials,
+  flag,
+  hostPort,
+  integer,
+  type ParsedArgs,
+  parseArgs,
+  port,
+  UsageError,
+} from './args.js';
 import { createMaildir, deliverToMaildir } from './maildir.js';
 import { traceHeaders } from './trace.js';
 
@@ -94,7 +103,7 @@ export async function serve(argv: readonly string[]): Promise<void> {
   }
 
   const servers: SmtpServer[] = [new SmtpServer(options)];
-  const tlsPort = integer(args, 'tls-port');
+  const tlsPort = port(args, 'tls-port');
   if (tlsPort !== undefined) servers.push(new SmtpServer({ ...options, secure: true }));
   for (const server of servers) server.on('error', (error: Error) => log(`error ${error.message}`));
 
@@ -138,7 +147,7 @@ function serverOptions(args: ParsedArgs, hostname: string, lmtp: boolean): SmtpS
     throw new UsageError('--tls-cert and --tls-key go together');
   if (cert !== undefined && key !== undefined)
     options.tls = { cert: readFileSync(cert), key: readFileSync(key) };
-  if (integer(args, 'tls-port') !== undefined && options.tls === undefined)
+  if (port(args, 'tls-port') !== undefined && options.tls === undefined)
     throw new UsageError('--tls-port needs --tls-cert and --tls-key');
   const users = (args.flags.get('auth') ?? []).map((text) => credentials(text, 'auth'));
   if (users.length > 0) {

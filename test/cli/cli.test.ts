@@ -1,0 +1,215 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { testCertificates } from '../helpers/certs.js';
+import { CLI, type RunningServe, runSend, startServe, withoutTrace } from '../helpers/cli.js';
+
+const running: RunningServe[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((r) => r.stop('SIGKILL')));
+});
+
+async function serve(args: string[] = []) {
+  const s = await startServe(args);
+  running.push(s);
+  return s;
+}
+
+const message = 'From: alice@example.com\r\nSubject: cli\r\n\r\nhello\r\n.a leading dot\r\n';
+
+describe('esmtp serve and esmtp send', () => {
+  it('--help documents every flag; a bad flag prints usage and exits 2', () => {
+    for (const [command, flags] of [
+      [
+        'serve',
+        [
+          'listen',
+          'maildir',
+          'no-store',
+          'hostname',
+          'size',
+          'max-recipients',
+          'lmtp',
+          'tls-cert',
+          'tls-key',
+          'tls-port',
+          'auth',
+          'allow-insecure-auth',
+          'bare-line-ends',
+          'verbose',
+        ],
+      ],
+      [
+        'send',
+        [
+          'server',
+          'tls',
+          'ca',
+          'insecure',
+          'auth',
+          'allow-insecure-auth',
+          'lmtp',
+          'helo',
+          'timeout',
+          'from',
+          'to',
+        ],
+      ],
+    ] as const) {
+      const help = spawnSync(process.execPath, [CLI, command, '--help'], { encoding: 'utf8' });
+      expect(help.status).toBe(0);
+      for (const f of flags) expect(help.stdout, f).toContain(`--${f}`);
+      const bad = spawnSync(process.execPath, [CLI, command, '--no-such-flag'], { encoding: 'utf8' });
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toContain(`usage: esmtp ${command}`);
+    }
+  });
+
+  it('a message sent with esmtp send arrives in the Maildir byte for byte, with trace headers, logged once', async () => {
+    const s = await serve(['--hostname', 'mx.test']);
+    const outcome = await runSend(
+      [
+        '--server',
+        `smtp://127.0.0.1:${s.port}`,
+        '--tls',
+        'none',
+        '--from',
+        'alice@example.com',
+        '--to',
+        'bob@example.org',
+      ],
+      message,
+    );
+    expect(outcome).toMatchObject({ status: 0, json: { accepted: ['bob@example.org'], rejected: [] } });
+    expect(outcome.json.reply).toMatch(/^250 2\.0\.0/);
+    const [delivered] = s.messages();
+    expect(delivered).toMatch(
+      /^Return-Path: <alice@example\.com>\r\nReceived: from \[127\.0\.0\.1\] \(\[127\.0\.0\.1\]\)\r\n\tby mx\.test \(esmtp\) with ESMTP id \S+\r\n\tfor <bob@example\.org>;\r\n\t\w{3}, \d\d \w{3} \d{4} [\d:]{8} \+0000\r\n/,
+    );
+    expect(withoutTrace(delivered as string)).toBe(message);
+    expect(s.log()).toMatch(
+      /esmtp: delivered id=\S+ from=<alice@example\.com> to=<bob@example\.org> size=\d+\n/,
+    );
+    expect(s.log()).not.toContain('hello');
+  });
+
+  it('esmtp send exits 1 and reports the refusal when a recipient is refused', async () => {
+    const s = await serve(['--max-recipients', '1']);
+    const outcome = await runSend(
+      [
+        '--server',
+        `smtp://127.0.0.1:${s.port}`,
+        '--tls',
+        'none',
+        '--from',
+        'a@example.com',
+        '--to',
+        'b@example.org',
+        '--to',
+        'c@example.org',
+      ],
+      message,
+    );
+    expect(outcome.status).toBe(1);
+    expect(outcome.json).toMatchObject({
+      accepted: ['b@example.org'],
+      rejected: [{ address: 'c@example.org', reply: expect.stringMatching(/^452 4\.5\.3/) }],
+    });
+    expect(outcome.stderr).toContain('c@example.org refused');
+  });
+
+  it('esmtp send exits 1 when the send fails, 2 on usage errors', async () => {
+    const failed = await runSend(
+      ['--server', 'smtp://127.0.0.1:1', '--tls', 'none', '--from', 'a@example.com', '--to', 'b@example.org'],
+      message,
+    );
+    expect(failed.status).toBe(1);
+    expect(failed.json.error).toBe('ECONNECTION');
+    const usage = await runSend(['--from', 'a@example.com'], message);
+    expect(usage.status).toBe(2);
+  });
+
+  it('STARTTLS and AUTH PLAIN between esmtp send and esmtp serve; AUTH is required for MAIL', async () => {
+    const certs = testCertificates();
+    const cert = join(tmpdir(), `esmtp-cli-cert-${process.pid}.pem`);
+    const key = join(tmpdir(), `esmtp-cli-key-${process.pid}.pem`);
+    const ca = join(tmpdir(), `esmtp-cli-ca-${process.pid}.pem`);
+    writeFileSync(cert, certs.localhost.cert);
+    writeFileSync(key, certs.localhost.key);
+    writeFileSync(ca, certs.ca);
+    const s = await serve([
+      '--tls-cert',
+      cert,
+      '--tls-key',
+      key,
+      '--tls-port',
+      '0',
+      '--auth',
+      'alice:s3cret',
+    ]);
+    const common = ['--from', 'alice@example.com', '--to', 'bob@example.org', '--ca', ca];
+    const ok = await runSend(
+      ['--server', `smtp://localhost:${s.port}`, '--tls', 'required', '--auth', 'alice:s3cret', ...common],
+      message,
+    );
+    expect(ok.status).toBe(0);
+    const implicit = await runSend(
+      ['--server', `smtps://localhost:${s.tlsPort}`, '--auth', 'alice:s3cret', ...common],
+      message,
+    );
+    expect(implicit.status).toBe(0);
+    const anonymous = await runSend(
+      ['--server', `smtp://localhost:${s.port}`, '--tls', 'required', ...common],
+      message,
+    );
+    expect(anonymous.status).toBe(1);
+    expect(anonymous.json.reply).toMatch(/^530 5\.7\.0/);
+    const messages = s.messages();
+    expect(messages).toHaveLength(2);
+    expect(messages[0]).toMatch(/with ESMTPSA id/);
+    expect(messages.map(withoutTrace)).toEqual([message, message]);
+  });
+
+  it('--no-store accepts and discards; SIGTERM lets it finish and exit 0', async () => {
+    const s = await serve(['--no-store']);
+    const outcome = await runSend(
+      [
+        '--server',
+        `smtp://127.0.0.1:${s.port}`,
+        '--tls',
+        'none',
+        '--from',
+        'a@example.com',
+        '--to',
+        'b@example.org',
+      ],
+      message,
+    );
+    expect(outcome.status).toBe(0);
+    expect(s.messages()).toEqual([]);
+    expect(await s.stop('SIGTERM')).toBe(0);
+  });
+
+  it('--lmtp serves LMTP, and esmtp send --lmtp speaks it', async () => {
+    const s = await serve(['--lmtp']);
+    const outcome = await runSend(
+      [
+        '--server',
+        `lmtp://127.0.0.1:${s.port}`,
+        '--tls',
+        'none',
+        '--from',
+        'a@example.com',
+        '--to',
+        'b@example.org',
+        '--to',
+        'c@example.org',
+      ],
+      message,
+    );
+    expect(outcome).toMatchObject({ status: 0, json: { accepted: ['b@example.org', 'c@example.org'] } });
+    expect(s.messages()[0]).toMatch(/with LMTP id/);
+  });
+});

@@ -1,0 +1,95 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const root = join(import.meta.dirname, '..', '..');
+export const CLI = join(root, 'dist', 'cli.js');
+
+export interface RunningServe {
+  port: number;
+  /** The implicit TLS port, when --tls-port was given. */
+  tlsPort: number | undefined;
+  maildir: string;
+  /** What the server logged on stderr so far. */
+  log: () => string;
+  /** The delivered messages, oldest first. */
+  messages: () => string[];
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
+  child: ChildProcess;
+}
+
+/** Starts `esmtp serve` with `args` on a free port and a fresh Maildir; resolves once it listens. */
+export async function startServe(args: string[] = []): Promise<RunningServe> {
+  const maildir = join(mkdtempSync(join(tmpdir(), 'esmtp-serve-')), 'mail');
+  const child = spawn(
+    process.execPath,
+    [CLI, 'serve', '--listen', '127.0.0.1:0', '--maildir', maildir, ...args],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let log = '';
+  child.stderr?.on('data', (d) => {
+    log += String(d);
+  });
+  const ports: number[] = [];
+  const wanted = args.includes('--tls-port') ? 2 : 1;
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`esmtp serve exited with ${code}: ${log}`)));
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      const m = /^esmtp listening on \w+:\/\/127\.0\.0\.1:(\d+)$/.exec(line);
+      if (m !== null) ports.push(Number(m[1]));
+      if (ports.length === wanted) resolve();
+    });
+  });
+  return {
+    port: ports[0] as number,
+    tlsPort: ports[1],
+    maildir,
+    log: () => log,
+    messages: () =>
+      (existsSync(join(maildir, 'new')) ? readdirSync(join(maildir, 'new')) : [])
+        .sort()
+        .map((f) => readFileSync(join(maildir, 'new', f), 'latin1')),
+    stop: (signal = 'SIGTERM') =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode);
+        child.once('exit', (code) => resolve(code));
+        child.kill(signal);
+      }),
+    child,
+  };
+}
+
+export interface SendOutcome {
+  status: number;
+  json: {
+    accepted: string[];
+    rejected: { address: string; reply: string }[];
+    reply: string | null;
+    error?: string;
+  };
+  stderr: string;
+}
+
+/** Runs `esmtp send` with `args`, the message on stdin. */
+export function runSend(args: string[], message: string): Promise<SendOutcome> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [CLI, 'send', ...args], (error, stdout, stderr) => {
+      const status = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+      resolve({
+        status,
+        json: stdout.trim() === '' ? ({} as SendOutcome['json']) : JSON.parse(stdout),
+        stderr,
+      });
+    });
+    child.stdin?.end(message);
+  });
+}
+
+/** The message as delivered, without the two trace headers the server prepends. */
+export function withoutTrace(delivered: string): string {
+  return delivered.replace(/^Return-Path: [^\r\n]*\r\nReceived: [^\r\n]*\r\n(?:\t[^\r\n]*\r\n)*/, '');
+}
