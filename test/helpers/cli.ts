@@ -51,7 +51,7 @@ export async function startServe(args: string[] = []): Promise<RunningServe> {
     log: () => log,
     messages: () =>
       (existsSync(join(maildir, 'new')) ? readdirSync(join(maildir, 'new')) : [])
-        .sort()
+        .sort((a, b) => deliveryOrder(a) - deliveryOrder(b))
         .map((f) => readFileSync(join(maildir, 'new', f), 'latin1')),
     stop: (signal = 'SIGTERM') =>
       new Promise((resolve) => {
@@ -87,6 +87,11 @@ export function runSend(args: string[], message: string): Promise<SendOutcome> {
     });
     child.stdin?.end(message);
   });
+}
+
+/** One server process numbers its deliveries (`Q<n>` in the Maildir name): their order. */
+function deliveryOrder(name: string): number {
+  return Number(/Q(\d+)/.exec(name)?.[1] ?? 0);
 }
 
 /** The message as delivered, without the two trace headers the server prepends. */
