@@ -1,0 +1,158 @@
+// Shared pieces of the server and client benchmarks: starting each contender as its own process
+// (so that its peak memory can be read), running Postfix's smtp-source, medians and tables.
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const root = join(here, '..');
+
+export const SMTP_SOURCE = ['/usr/sbin/smtp-source'].find((p) => existsSync(p));
+export const SMTP_SINK = ['/usr/sbin/smtp-sink'].find((p) => existsSync(p));
+export const PYTHON = ['/usr/bin/python3'].find((p) => existsSync(p));
+
+export function freePort() {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Peak resident memory of a process so far, in MB (Linux: VmHWM). */
+export function peakRssMb(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return kb / 1024;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** The servers to measure, each a command that listens on PORT and counts what it receives. */
+export const SERVERS = {
+  esmtp: {
+    command: (port) => [
+      process.execPath,
+      [join(root, 'dist/cli.js'), 'serve', '--no-store', '--listen', `127.0.0.1:${port}`],
+    ],
+    ready: /^esmtp listening/,
+    // One log line per message on stderr.
+    count: (out) => (out.stderr.match(/esmtp: delivered /g) ?? []).length,
+  },
+  'smtp-server': {
+    command: (port) => [process.execPath, [join(here, 'peers/smtp-server-sink.mjs'), String(port)]],
+    ready: /^listening/,
+    count: (out) => Number(/delivered (\d+)/.exec(out.stdout)?.[1] ?? 0),
+  },
+  aiosmtpd: {
+    command: (port) => [PYTHON, [join(here, 'peers/aiosmtpd_sink.py'), String(port)]],
+    ready: /^listening/,
+    count: (out) => Number(/delivered (\d+)/.exec(out.stdout)?.[1] ?? 0),
+    needs: () => PYTHON,
+  },
+  'smtp-sink': {
+    command: (port) => [
+      SMTP_SINK,
+      [...(process.getuid?.() === 0 ? ['-u', 'nobody'] : []), '-c', `127.0.0.1:${port}`, '1024'],
+    ],
+    ready: null, // prints nothing until the first message: wait for the port instead
+    // -c prints running counters ("sess=2 quit=2 mesg=5") as it goes; the last one is the total.
+    count: (out) => Number([...out.stdout.matchAll(/mesg=(\d+)/g)].at(-1)?.[1] ?? 0),
+    needs: () => SMTP_SINK,
+  },
+};
+
+/** Starts a server contender; resolves once it accepts connections. */
+export async function startServer(name) {
+  const spec = SERVERS[name];
+  if (spec.needs !== undefined && spec.needs() === undefined) throw new Error(`${name} is not installed`);
+  const port = await freePort();
+  const [cmd, args] = spec.command(port);
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d) => {
+    out.stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    out.stderr += d;
+  });
+  if (spec.ready !== null) {
+    await new Promise((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`${name} exited with ${code}: ${out.stderr}`)));
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        if (spec.ready.test(line)) resolve();
+      });
+    });
+  } else await waitForPort(port);
+  return {
+    name,
+    port,
+    pid: child.pid,
+    peakRssMb: () => peakRssMb(child.pid),
+    /** Stops it and resolves with how many messages it received. */
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve(spec.count(out)));
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+async function waitForPort(port) {
+  for (let i = 0; i < 100; i++) {
+    const open = await new Promise((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(true));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(false)));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+/** Runs smtp-source; resolves with the seconds it took. */
+export function smtpSource(port, { sessions, messages, size }) {
+  if (SMTP_SOURCE === undefined) throw new Error("Postfix's smtp-source is not installed");
+  const args = [
+    '-s',
+    String(sessions),
+    '-m',
+    String(messages),
+    '-l',
+    String(size),
+    '-d',
+    '-f',
+    'alice@example.com',
+    '-t',
+    'bob@example.org',
+    `127.0.0.1:${port}`,
+  ];
+  const start = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    execFile(SMTP_SOURCE, args, { maxBuffer: 1 << 24 }, (error, _stdout, stderr) => {
+      if (error !== null) reject(new Error(`smtp-source failed: ${stderr || error.message}`));
+      else resolve(Number(process.hrtime.bigint() - start) / 1e9);
+    });
+  });
+}
+
+export function table(headers, rows) {
+  const lines = [`| ${headers.join(' | ')} |`, `| ${headers.map(() => '---').join(' | ')} |`];
+  for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
+  return lines.join('\n');
+}
+
+export const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
