@@ -29,6 +29,8 @@ Runs an SMTP server that delivers every message it accepts to a Maildir.
   --hostname NAME           the server's name in its greeting (default localhost)
   --size BYTES              largest message accepted (default 26214400)
   --max-recipients N        most recipients in one message (default 100)
+  --max-connections N       connections at once (default 1000)
+  --max-connections-per-address N   connections at once from one address (default 50)
   --lmtp                    speak LMTP instead of SMTP
   --tls-cert FILE           certificate (PEM) for STARTTLS
   --tls-key FILE            its private key (PEM)
@@ -47,6 +49,8 @@ const SPEC = {
   hostname: { value: true },
   size: { value: true },
   'max-recipients': { value: true },
+  'max-connections': { value: true },
+  'max-connections-per-address': { value: true },
   lmtp: {},
   'tls-cert': { value: true },
   'tls-key': { value: true },
