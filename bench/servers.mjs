@@ -12,6 +12,7 @@ const ROUNDS = env('BENCH_ROUNDS', 3, 1);
 const SMALL = env('BENCH_SMALL_MESSAGES', 20000, 200);
 const LARGE = env('BENCH_LARGE_MESSAGES', 1000, 10);
 const CONNECTIONS = env('BENCH_CONNECTIONS', 1000, 50);
+const HUGE_MIB = env('BENCH_HUGE_MIB', 1024, 16);
 const PER_CONNECTION = env('BENCH_PER_CONNECTION', 10, 2);
 
 /** Runs `work` against each contender in turn, `ROUNDS` times (A B C A B C ...). */
@@ -77,6 +78,11 @@ const large = await rounds(servers, async (s) => ({
   count: LARGE,
   seconds: await smtpSource(s.port, { sessions: 10, messages: LARGE, size: 1048576 }),
 }));
+// 2b. One message of 1 GiB: esmtp's memory must not grow with the message.
+const huge = await rounds(['esmtp'], async (s) => ({
+  count: 1,
+  seconds: await smtpSource(s.port, { sessions: 1, messages: 1, size: HUGE_MIB * 1048576 }),
+}));
 const many = await rounds(['esmtp', 'smtp-server'], async (s) => {
   const start = process.hrtime.bigint();
   await manyConnections(s.port);
@@ -101,6 +107,10 @@ console.log(
     ['server', 'MB/s', 'ratio to smtp-server', 'peak RSS MB'],
     servers.map((n) => [n, fmt(rate(large, n) * 1.048576), vs(large, n), fmt(rss(large, n))]),
   ),
+);
+console.log('');
+console.log(
+  `2b. one message of ${HUGE_MIB} MiB to esmtp: ${fmt(median(huge.esmtp.rates) * HUGE_MIB * 1.048576)} MB/s, peak RSS ${fmt(rss(huge, 'esmtp'))} MB`,
 );
 console.log('');
 console.log(`3. ${CONNECTIONS} connections at once, ${PER_CONNECTION} messages each: all delivered`);

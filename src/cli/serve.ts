@@ -133,10 +133,10 @@ function serverOptions(args: ParsedArgs, hostname: string, lmtp: boolean): SmtpS
     hostname,
     lmtp,
     limits: {
-      ...(integer(args, 'size') === undefined ? {} : { messageSize: integer(args, 'size') }),
-      ...(integer(args, 'max-recipients') === undefined
-        ? {}
-        : { recipients: integer(args, 'max-recipients') }),
+      messageSize: integer(args, 'size'),
+      recipients: integer(args, 'max-recipients'),
+      connections: integer(args, 'max-connections'),
+      connectionsPerAddress: integer(args, 'max-connections-per-address'),
     },
   };
   const mode = flag(args, 'bare-line-ends');
