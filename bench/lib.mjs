@@ -45,7 +45,15 @@ export const SERVERS = {
   esmtp: {
     command: (port) => [
       process.execPath,
-      [join(root, 'dist/cli.js'), 'serve', '--no-store', '--listen', `127.0.0.1:${port}`],
+      // The many-connections workload comes from one address, and one message is 1 GiB: lift those limits.
+      [
+        join(root, 'dist/cli.js'),
+        'serve',
+        '--no-store',
+        '--listen',
+        `127.0.0.1:${port}`,
+        ...['--max-connections', '5000', '--max-connections-per-address', '5000', '--size', '4294967296'],
+      ],
     ],
     ready: /^esmtp listening/,
     // One log line per message on stderr.
