@@ -122,6 +122,7 @@ export async function serve(argv: readonly string[]): Promise<void> {
   const stop = async () => {
     log('stopping: finishing open messages');
     await Promise.all(servers.map((s) => s.close({ timeout: 30_000 })));
+    flushLog();
     process.exit(0);
   };
   process.once('SIGINT', stop);
@@ -170,6 +171,18 @@ function url(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+// Writes to a pipe or a file are synchronous in Node: one system call per message line would
+// cost more than the message itself under load. Lines are gathered and written once per turn of
+// the event loop, still one line per message.
+let pending = '';
+
 function log(line: string): void {
-  process.stderr.write(`esmtp: ${line}\n`);
+  if (pending === '') setImmediate(flushLog);
+  pending += `esmtp: ${line}\n`;
+}
+
+function flushLog(): void {
+  const text = pending;
+  pending = '';
+  if (text !== '') process.stderr.write(text);
 }
