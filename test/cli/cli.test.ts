@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testCertificates } from '../helpers/certs.js';
-import { CLI, type RunningServe, runSend, startServe, withoutTrace } from '../helpers/cli.js';
+import { CLI, plainSend, type RunningServe, runSend, startServe, withoutTrace } from '../helpers/cli.js';
 
 const running: RunningServe[] = [];
 afterEach(async () => {
@@ -69,19 +69,7 @@ describe('esmtp serve and esmtp send', () => {
 
   it('a message sent with esmtp send arrives in the Maildir byte for byte, with trace headers, logged once', async () => {
     const s = await serve(['--hostname', 'mx.test']);
-    const outcome = await runSend(
-      [
-        '--server',
-        `smtp://127.0.0.1:${s.port}`,
-        '--tls',
-        'none',
-        '--from',
-        'alice@example.com',
-        '--to',
-        'bob@example.org',
-      ],
-      message,
-    );
+    const outcome = await runSend(plainSend(s.port, 'alice@example.com', 'bob@example.org'), message);
     expect(outcome).toMatchObject({ status: 0, json: { accepted: ['bob@example.org'], rejected: [] } });
     expect(outcome.json.reply).toMatch(/^250 2\.0\.0/);
     const [delivered] = s.messages();
@@ -98,18 +86,7 @@ describe('esmtp serve and esmtp send', () => {
   it('esmtp send exits 1 and reports the refusal when a recipient is refused', async () => {
     const s = await serve(['--max-recipients', '1']);
     const outcome = await runSend(
-      [
-        '--server',
-        `smtp://127.0.0.1:${s.port}`,
-        '--tls',
-        'none',
-        '--from',
-        'a@example.com',
-        '--to',
-        'b@example.org',
-        '--to',
-        'c@example.org',
-      ],
+      plainSend(s.port, 'a@example.com', 'b@example.org', 'c@example.org'),
       message,
     );
     expect(outcome.status).toBe(1);
@@ -174,19 +151,7 @@ describe('esmtp serve and esmtp send', () => {
 
   it('--no-store accepts and discards; SIGTERM lets it finish and exit 0', async () => {
     const s = await serve(['--no-store']);
-    const outcome = await runSend(
-      [
-        '--server',
-        `smtp://127.0.0.1:${s.port}`,
-        '--tls',
-        'none',
-        '--from',
-        'a@example.com',
-        '--to',
-        'b@example.org',
-      ],
-      message,
-    );
+    const outcome = await runSend(plainSend(s.port, 'a@example.com', 'b@example.org'), message);
     expect(outcome.status).toBe(0);
     expect(s.messages()).toEqual([]);
     expect(await s.stop('SIGTERM')).toBe(0);

@@ -8,7 +8,7 @@ import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testCertificates } from '../helpers/certs.js';
-import { type RunningServe, runSend, startServe, withoutTrace } from '../helpers/cli.js';
+import { plainSend, type RunningServe, runSend, startServe, withoutTrace } from '../helpers/cli.js';
 import { describeWithPeer, findProgram } from '../helpers/peers.js';
 import { freePort } from '../helpers/ports.js';
 
@@ -250,19 +250,7 @@ describe('from esmtp send, with STARTTLS and AUTH PLAIN', () => {
       try {
         const outcome = await vi.waitFor(
           async () => {
-            const result = await runSend(
-              [
-                '--server',
-                `smtp://127.0.0.1:${port}`,
-                '--tls',
-                'none',
-                '--from',
-                'alice@example.com',
-                '--to',
-                'bob@example.org',
-              ],
-              message,
-            );
+            const result = await runSend(plainSend(port, 'alice@example.com', 'bob@example.org'), message);
             if (result.status !== 0) throw new Error(result.stderr);
             return result;
           },

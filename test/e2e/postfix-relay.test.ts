@@ -12,7 +12,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { type RunningServe, runSend, startServe, withoutTrace } from '../helpers/cli.js';
+import { plainSend, type RunningServe, runSend, startServe, withoutTrace } from '../helpers/cli.js';
 import { describeWithPeer } from '../helpers/peers.js';
 import { freePort } from '../helpers/ports.js';
 
@@ -119,19 +119,7 @@ describeWithPeer('a real Postfix relaying from esmtp send into esmtp serve', pos
     const message =
       'From: alice@example.com\r\nTo: bob@example.org\r\nSubject: through Postfix\r\n' +
       'Date: Sun, 29 Nov 2026 12:00:00 +0000\r\nMessage-ID: <relay-1@example.com>\r\n\r\nrelayed body\r\n.a dot\r\n';
-    const outcome = await runSend(
-      [
-        '--server',
-        `smtp://127.0.0.1:${smtpdPort}`,
-        '--tls',
-        'none',
-        '--from',
-        'alice@example.com',
-        '--to',
-        'bob@example.org',
-      ],
-      message,
-    );
+    const outcome = await runSend(plainSend(smtpdPort, 'alice@example.com', 'bob@example.org'), message);
     expect(outcome.status, outcome.stderr).toBe(0);
     expect(outcome.json.reply).toMatch(/queued as/);
     await vi.waitFor(() => expect(serve.messages(), log).toHaveLength(1), { timeout: 20_000, interval: 100 });

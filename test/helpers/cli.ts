@@ -98,3 +98,16 @@ function deliveryOrder(name: string): number {
 export function withoutTrace(delivered: string): string {
   return delivered.replace(/^Return-Path: [^\r\n]*\r\nReceived: [^\r\n]*\r\n(?:\t[^\r\n]*\r\n)*/, '');
 }
+
+/** `esmtp send` arguments for a cleartext send to a port on 127.0.0.1. */
+export function plainSend(port: number, from: string, ...to: string[]): string[] {
+  return [
+    '--server',
+    `smtp://127.0.0.1:${port}`,
+    '--tls',
+    'none',
+    '--from',
+    from,
+    ...to.flatMap((t) => ['--to', t]),
+  ];
+}
