@@ -1,5 +1,5 @@
 /**
- * Small UTF-8 helpers for the pure layers (no Buffer).
+ * Small UTF-8 helpers for the pure layers, on TextEncoder and TextDecoder only.
  * @module
  */
 

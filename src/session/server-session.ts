@@ -110,6 +110,8 @@ export class ServerSession {
   private body: MessageReader | undefined; // what reads the input in Body mode
   private invalid = 0;
   private capabilities: Capabilities | undefined;
+  /** The ESMTP parameters accepted, worked out once per EHLO rather than on every command. */
+  private parseOptions: ParseCommandOptions = NO_PARAMETERS;
   private secureConnection: boolean;
   private heloName: { name: string; extended: boolean } | undefined;
   private transaction: Transaction | undefined;
@@ -315,7 +317,7 @@ export class ServerSession {
   private command(bytes: Uint8Array): void {
     let command: Command;
     try {
-      command = parseCommandLine(bytes, this.parseOptions());
+      command = parseCommandLine(bytes, this.parseOptions);
     } catch (error) {
       if (!(error instanceof SmtpError)) throw error;
       // A BDAT whose size cannot be read leaves no way to find the next command: close.
@@ -328,12 +330,6 @@ export class ServerSession {
       return;
     }
     this.dispatch(command);
-  }
-
-  private parseOptions(): ParseCommandOptions {
-    const caps = this.capabilities;
-    if (caps === undefined) return NO_PARAMETERS;
-    return { mailParameters: mailKeywords(caps), rcptParameters: rcptKeywords(caps) };
   }
 
   private dispatch(command: Command): void {
@@ -478,6 +474,7 @@ export class ServerSession {
     if (this.mode !== Mode.AwaitTls) throw new Error('ServerSession: no STARTTLS is pending');
     this.secureConnection = true;
     this.heloName = this.capabilities = this.transaction = this.authenticatedUser = undefined;
+    this.parseOptions = NO_PARAMETERS;
     this.input.length = 0;
     this.lines.clear();
     this.mode = Mode.Command;
@@ -594,11 +591,15 @@ export class ServerSession {
   private acceptHelo(custom: Reply | undefined): void {
     const helo = this.pendingHelo as { name: string; extended: boolean };
     this.heloName = helo;
-    this.capabilities = helo.extended ? offeredCapabilities(this.options, this.secureConnection) : undefined;
+    const caps = helo.extended ? offeredCapabilities(this.options, this.secureConnection) : undefined;
+    this.capabilities = caps;
+    this.parseOptions =
+      caps === undefined
+        ? NO_PARAMETERS
+        : { mailParameters: mailKeywords(caps), rcptParameters: rcptKeywords(caps) };
     if (custom !== undefined) return this.emitReply(custom);
     const hello = `Hello ${helo.name}`;
-    if (!helo.extended) return this.emitReply(reply(250, undefined, `${this.options.hostname} ${hello}`));
-    const caps = this.capabilities as Capabilities;
+    if (caps === undefined) return this.emitReply(reply(250, undefined, `${this.options.hostname} ${hello}`));
     this.emitReply(formatEhloReply({ domain: this.options.hostname, greeting: hello, capabilities: caps }));
   }
 
