@@ -13,6 +13,7 @@ import { AuthReplies } from '../session/auth-lines.js';
 import { type ServerEvent, ServerSession } from '../session/server-session.js';
 import type { Transport } from '../transport/transport.js';
 import { AuthDriver, type AuthOutcome } from './auth-driver.js';
+import { Deadline } from './deadline.js';
 import type { SessionInfo, SmtpServerOptions } from './options.js';
 import type { ServerTls } from './tls.js';
 
@@ -47,9 +48,10 @@ export class Connection implements SessionInfo {
   private running = false; // pump() is working through events (possibly awaiting a hook)
   private ended = false;
   private message: { stream: Readable; outcome: Promise<Reply | undefined> } | undefined;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private deadline = 0;
-  private timerAt = 0;
+  private readonly deadline = new Deadline(
+    () => this.timedOut(),
+    () => this.running, // a hook is running: the client is not the slow one
+  );
   private dataStart = 0;
   private received = 0;
   private closeWhenIdle = false;
@@ -169,7 +171,7 @@ export class Connection implements SessionInfo {
   private finish(graceful = false): void {
     if (this.ended) return;
     this.ended = true;
-    clearTimeout(this.timer);
+    this.deadline.stop();
     if (graceful) this.transport.close();
     else this.transport.destroy();
     this.host.closed(this);
@@ -395,22 +397,18 @@ export class Connection implements SessionInfo {
   // ---- deadlines -------------------------------------------------------------------------------
 
   private clearCommandDeadline(): void {
-    if (!this.session.inMessage) this.deadline = 0;
+    if (!this.session.inMessage) this.deadline.clear();
   }
 
+  /** A command must arrive within its timeout, whole; a message within its base plus its rate. */
   private armDeadline(): void {
     if (this.ended || this.session.waiting) return;
     const t = this.host.options.timeouts ?? {};
     if (this.session.inMessage) {
       const rate = t.minDataRate ?? DEFAULT_MIN_DATA_RATE;
-      this.deadline = this.dataStart + (t.data ?? DEFAULT_DATA_TIMEOUT) + (this.received / rate) * 1000;
-    } else if (this.deadline === 0) {
-      this.deadline = Date.now() + this.commandTimeout();
-    }
-    // One timer at a time; it is moved only when the deadline comes sooner than it would fire.
-    if (this.timer === undefined || this.deadline < this.timerAt) {
-      clearTimeout(this.timer);
-      this.schedule();
+      this.deadline.set(this.dataStart + (t.data ?? DEFAULT_DATA_TIMEOUT) + (this.received / rate) * 1000);
+    } else if (!this.deadline.armed) {
+      this.deadline.set(Date.now() + this.commandTimeout());
     }
   }
 
@@ -418,19 +416,8 @@ export class Connection implements SessionInfo {
     return this.host.options.timeouts?.command ?? DEFAULT_COMMAND_TIMEOUT;
   }
 
-  private schedule(): void {
-    this.timerAt = this.deadline;
-    this.timer = setTimeout(() => this.checkDeadline(), Math.max(0, this.deadline - Date.now()) + 5);
-    this.timer.unref?.();
-  }
-
-  private checkDeadline(): void {
-    this.timer = undefined;
-    if (this.ended || this.deadline === 0) return;
-    if (Date.now() < this.deadline || this.running) {
-      this.schedule();
-      return;
-    }
+  private timedOut(): void {
+    if (this.ended) return;
     this.session.shutdown(Replies.timeout);
     const stream = this.message?.stream;
     if (stream !== undefined)
