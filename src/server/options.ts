@@ -9,8 +9,8 @@ import type { MailParameters, RcptParameters } from '../protocol/parameters.js';
 import type { Reply } from '../protocol/reply.js';
 import type { ScramKeys } from '../sasl/scram.js';
 import type { Credentials } from '../sasl/types.js';
+import type { Envelope, Recipient } from '../session/server-events.js';
 import type { ServerLimits, ServerSessionOptions } from '../session/server-options.js';
-import type { Envelope, Recipient } from '../session/server-session.js';
 import type { TlsDetails } from '../transport/transport.js';
 import type { ServerTlsOptions } from './tls.js';
 
