@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { SmtpServerOptions } from '../server/options.js';
 import { SmtpServer } from '../server/smtp-server.js';
 import {
@@ -94,7 +95,7 @@ export async function serve(argv: readonly string[]): Promise<void> {
       });
       size = (await deliverToMaildir(maildir, header, message)).size;
     } else {
-      for await (const chunk of message) size += (chunk as Uint8Array).length;
+      size = await discard(message);
     }
     log(
       `delivered id=${session.id} from=<${from}> to=${recipients.map((r) => `<${r}>`).join(',')} size=${size}`,
@@ -165,6 +166,18 @@ function serverOptions(args: ParsedArgs, hostname: string, lmtp: boolean): SmtpS
     };
   }
   return options;
+}
+
+/** Reads a message to its end and drops it; resolves with its size. */
+function discard(message: Readable): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    message.on('data', (chunk: Uint8Array) => {
+      size += chunk.length;
+    });
+    message.once('end', () => resolve(size));
+    message.once('error', reject);
+  });
 }
 
 function url(host: string, port: number): string {

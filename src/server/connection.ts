@@ -2,6 +2,9 @@
  * Drives one `ServerSession` over a `Transport`: feeds it input, writes its replies (batched: one
  * write per drained input), runs the hooks it asks for, streams messages to `onData`, and keeps
  * the deadlines.
+ *
+ * The hot path stays synchronous: a hook that returns a plain value is answered in the same turn,
+ * and input is paused only when it piles up while something is awaited, not around every hook.
  * @module
  */
 import { Readable } from 'node:stream';
@@ -22,6 +25,13 @@ const DEFAULT_COMMAND_TIMEOUT = 5 * 60_000;
 const DEFAULT_DATA_TIMEOUT = 10 * 60_000;
 const DEFAULT_MIN_DATA_RATE = 1024;
 const TEMPORARY_AUTH_FAILURE = reply(454, '4.7.0', 'Temporary authentication failure');
+/** Input kept waiting while a hook runs, beyond which reading is paused. */
+const MAX_WAITING_INPUT = 64 * 1024;
+
+/** A hook's verdict: undefined when it accepted, else the reply to send; a promise when it is async. */
+type Verdict = Reply | undefined;
+/** Whether the connection is done after an event; a promise when that has to be awaited. */
+type Handled = boolean | Promise<boolean>;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -48,7 +58,9 @@ export class Connection implements SessionInfo {
   private replies: string[] = [];
   private running = false; // pump() is working through events (possibly awaiting a hook)
   private ended = false;
-  private message: { stream: Readable; outcome: Promise<Reply | undefined> } | undefined;
+  private held = false; // the transport is paused
+  private streamFull = false; // the message stream wants no more until it is read
+  private message: { stream: Readable; outcome: Promise<Verdict> } | undefined;
   private readonly deadline = new Deadline(
     () => this.timedOut(),
     () => this.running, // a hook is running: the client is not the slow one
@@ -117,7 +129,7 @@ export class Connection implements SessionInfo {
       data: (chunk) => this.receive(chunk),
       end: (error) => this.lost(error),
     });
-    this.transport.pause();
+    this.hold();
     if (this.host.options.secure === true && !(await this.startTls())) return;
     const refusal = await this.runHook(() => this.host.options.onConnect?.(this));
     if (this.ended) return;
@@ -127,8 +139,7 @@ export class Connection implements SessionInfo {
       return;
     }
     this.replies.push((this.session.greeting() as { wire: string }).wire);
-    this.transport.resume();
-    void this.pump();
+    this.pump();
   }
 
   /** Asks the connection to end: at once when idle, after the transaction in progress otherwise. */
@@ -140,17 +151,32 @@ export class Connection implements SessionInfo {
       this.message?.stream.destroy(new SmtpError(Replies.shuttingDown));
       this.message = undefined;
       this.replies.push(encodeReply(Replies.shuttingDown, { enhanced: this.session.enhancedCodes }));
-      void this.flush().then(() => this.finish(true));
+      this.flush();
+      this.finish(true); // the transport closes after the pending write
     } else if (force || (!this.session.inMessage && this.session.envelope === undefined && !this.running)) {
       this.session.shutdown(Replies.shuttingDown);
-      void this.pump();
+      this.pump();
     } else this.closeWhenIdle = true;
   }
 
   private receive(chunk: Uint8Array): void {
     this.received += chunk.length;
     this.session.push(chunk);
-    if (!this.running) void this.pump();
+    if (!this.running) this.pump();
+    // Something is awaited (a hook, a write): a client must not pile up input meanwhile.
+    else if (this.session.buffered > MAX_WAITING_INPUT) this.hold();
+  }
+
+  private hold(): void {
+    if (this.held) return;
+    this.held = true;
+    this.transport.pause();
+  }
+
+  private release(): void {
+    if (!this.held || this.ended) return;
+    this.held = false;
+    this.transport.resume();
   }
 
   private lost(error?: Error): void {
@@ -178,81 +204,108 @@ export class Connection implements SessionInfo {
     this.host.closed(this);
   }
 
-  /** Works through the session's events until it needs more input. */
-  private async pump(): Promise<void> {
+  /**
+   * Works through the session's events until it needs more input. Synchronous while every step
+   * is; the first step that must be awaited (an async hook, a write the peer is slow to take)
+   * carries the pump on once it settles.
+   */
+  private pump(): void {
     if (this.running || this.ended) return;
     this.running = true;
     try {
       for (;;) {
-        let event = this.session.next();
-        if (event === undefined) {
-          await this.flush();
-          if (this.closeWhenIdle && this.session.envelope === undefined && !this.session.inMessage) {
-            this.closeWhenIdle = false;
-            this.session.shutdown(Replies.shuttingDown);
-          }
-          // Input that arrived while the replies were written is still to be read.
-          event = this.session.next();
-          if (event === undefined) break;
+        const event = this.session.next();
+        let handled: Handled;
+        if (event !== undefined) {
+          if (event.type !== 'message-data') this.clearCommandDeadline();
+          handled = this.handle(event);
+        } else if (this.replies.length > 0) {
+          handled = this.flush()?.then(() => false) ?? false;
+        } else if (this.closeWhenIdle && this.session.envelope === undefined && !this.session.inMessage) {
+          this.closeWhenIdle = false;
+          this.session.shutdown(Replies.shuttingDown);
+          continue;
+        } else break;
+        if (handled instanceof Promise) {
+          handled.then(
+            (done) => this.pumpAgain(done),
+            (error) => this.failed(error),
+          );
+          return;
         }
-        if (event.type !== 'message-data') this.clearCommandDeadline();
-        if ((await this.handle(event)) || this.ended) return;
+        if (handled || this.ended) return this.pumpAgain(true);
       }
-      this.armDeadline();
-    } finally {
-      this.running = false;
+    } catch (error) {
+      return this.failed(error);
     }
+    this.running = false;
+    if (!this.streamFull) this.release();
+    this.armDeadline();
+  }
+
+  private pumpAgain(done: boolean): void {
+    this.running = false;
+    if (!done) this.pump();
+  }
+
+  /** A bug, not the client's doing: this connection ends, the others go on. */
+  private failed(error: unknown): void {
+    this.running = false;
+    this.host.hookError(error, this);
+    this.finish();
   }
 
   /** Handles one event; true when the connection is done. */
-  private async handle(event: ServerEvent): Promise<boolean> {
+  private handle(event: ServerEvent): Handled {
     const hooks = this.host.options;
     switch (event.type) {
       case 'reply':
         this.replies.push(event.wire);
         return false;
-      case 'close':
-        await this.flush();
-        this.finish(true);
+      case 'close': {
+        this.flush();
+        this.finish(true); // the transport closes after the pending write
         return true;
+      }
       case 'helo':
-        await this.decide(() => hooks.onHelo?.(event.name, this));
-        return false;
+        return this.decide(() => hooks.onHelo?.(event.name, this));
       case 'mail':
-        await this.decide(() => {
+        return this.decide(() => {
           this.checkSender(event.from);
           return hooks.onMailFrom?.(event.from, event.params, this);
         });
-        return false;
       case 'rcpt':
-        await this.decide(() => hooks.onRcptTo?.(event.to, event.params, this));
-        return false;
+        return this.decide(() => hooks.onRcptTo?.(event.to, event.params, this));
       case 'expn':
-        await this.expn(event.argument);
-        return false;
+        return this.expn(event.argument).then(() => false);
       case 'message-start':
         this.startMessage(event.envelope);
         return false;
       case 'message-data':
-        if (this.message !== undefined && !this.message.stream.push(event.bytes)) this.transport.pause();
+        if (this.message !== undefined && !this.message.stream.push(event.bytes)) {
+          this.streamFull = true;
+          this.hold();
+        }
         return false;
       case 'message-abort':
         this.abortMessage(event.reason);
         return false;
       case 'message-end':
-        await this.endMessage();
-        return false;
+        return this.endMessage();
       case 'starttls':
-        await this.flush();
-        if (await this.startTls()) this.session.tlsStarted();
-        return this.ended;
+        return this.starttls();
       case 'auth':
-        await this.authStep(event.mechanism, event.response);
-        return false;
+        return this.authStep(event.mechanism, event.response).then(() => false);
       case 'auth-end':
         this.auth?.reset();
         return false;
     }
+  }
+
+  private async starttls(): Promise<boolean> {
+    await this.flush();
+    if (await this.startTls()) this.session.tlsStarted();
+    return this.ended;
   }
 
   /** Runs the TLS handshake as the server, within the command timeout; false when it failed. */
@@ -263,7 +316,7 @@ export class Connection implements SessionInfo {
       this.finish();
       return false;
     }
-    this.transport.pause();
+    this.hold();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error('TLS handshake timeout')), this.commandTimeout());
@@ -277,13 +330,13 @@ export class Connection implements SessionInfo {
       return false;
     } finally {
       clearTimeout(timer);
-      if (!this.ended) this.transport.resume();
+      this.release();
     }
   }
 
   private async authStep(mechanism: string, response: Uint8Array | undefined): Promise<void> {
     const driver = this.auth as AuthDriver;
-    this.transport.pause();
+    this.hold();
     let outcome: AuthOutcome;
     try {
       outcome = await driver.step(mechanism, response);
@@ -297,16 +350,21 @@ export class Connection implements SessionInfo {
     if ('challenge' in outcome) this.session.authChallenge(outcome.challenge);
     else if ('user' in outcome) this.session.authSucceeded(outcome.user);
     else this.session.authFailed(outcome.failure);
-    this.transport.resume();
+    this.release();
   }
 
-  private async decide(run: () => unknown): Promise<void> {
-    this.transport.pause();
-    const refusal = await this.runHook(run);
-    if (this.ended) return;
-    if (refusal === undefined) this.session.accept();
-    else this.session.reject(refusal);
-    this.transport.resume();
+  /** Asks a hook about a command and answers the session: at once when the hook did. */
+  private decide(run: () => unknown): Handled {
+    const verdict = this.runHook(run);
+    if (verdict instanceof Promise) return verdict.then((v) => this.answer(v));
+    return this.answer(verdict);
+  }
+
+  private answer(verdict: Verdict): false {
+    if (this.ended) return false;
+    if (verdict === undefined) this.session.accept();
+    else this.session.reject(verdict);
+    return false;
   }
 
   /** `auth.senderMustMatch`: the sender must be the authenticated user's own address. */
@@ -334,23 +392,23 @@ export class Connection implements SessionInfo {
   private startMessage(envelope: NonNullable<SessionInfo['envelope']>): void {
     this.dataStart = Date.now();
     this.received = 0;
-    const stream = new Readable({ read: () => this.transport.resume() });
+    const stream = new Readable({ read: () => this.streamWantsMore() });
     // The stream may be errored by us (abort); a hook that never listens must not crash the process.
     stream.on('error', () => {});
     const frozen = { from: envelope.from, params: envelope.params, recipients: [...envelope.recipients] };
     const hook = this.host.options.onData;
-    const outcome = this.runHook(async () => {
-      if (hook === undefined) {
-        stream.resume(); // no hook: read and drop
-        return;
-      }
-      await hook(stream, frozen, this);
-    }).then((refusal) => {
-      // A hook that returned before reading it all must not stall the connection.
+    const verdict = hook === undefined ? undefined : this.runHook(() => hook(stream, frozen, this));
+    const outcome = Promise.resolve(verdict).then((v) => {
+      // No hook, or one that returned before reading it all: the rest is dropped, not stalled on.
       if (!stream.destroyed) stream.resume();
-      return refusal;
+      return v;
     });
     this.message = { stream, outcome };
+  }
+
+  private streamWantsMore(): void {
+    this.streamFull = false;
+    if (!this.running) this.release();
   }
 
   private abortMessage(reason: Reply): void {
@@ -358,41 +416,50 @@ export class Connection implements SessionInfo {
     if (message === undefined) return;
     this.message = undefined;
     message.stream.destroy(new SmtpError(reason));
-    this.transport.resume();
+    this.streamFull = false;
   }
 
-  private async endMessage(): Promise<void> {
+  private endMessage(): Handled {
     const message = this.message;
-    if (message === undefined) return this.session.reject(Replies.localError);
+    if (message === undefined) return this.answer(Replies.localError);
     message.stream.push(null);
-    await this.flush();
-    // Nothing more is read until the message is stored: a client cannot pile up input meanwhile.
-    this.transport.pause();
-    const refusal = await message.outcome;
-    this.message = undefined;
-    if (this.ended) return;
-    if (refusal === undefined) this.session.accept();
-    else this.session.reject(refusal);
-    this.transport.resume();
+    // What was answered so far goes out before the wait: storing may take a while.
+    const written = this.flush();
+    const stored = written === undefined ? message.outcome : written.then(() => message.outcome);
+    return stored.then((verdict) => {
+      this.message = undefined;
+      return this.answer(verdict);
+    });
   }
 
-  /** Runs a hook; undefined when it accepted, the reply to send when it refused or failed. */
-  private async runHook(run: () => unknown): Promise<Reply | undefined> {
+  /** Runs a hook: its verdict at once when it returned a plain value, a promise of it when async. */
+  private runHook(run: () => unknown): Verdict | Promise<Verdict> {
+    let result: unknown;
     try {
-      await run();
-      return undefined;
+      result = run();
     } catch (error) {
-      if (error instanceof SmtpError) return error.reply;
-      this.host.hookError(error, this);
-      return Replies.localError;
+      return this.refusalFor(error);
     }
+    if (typeof (result as PromiseLike<unknown> | undefined)?.then !== 'function') return undefined;
+    return Promise.resolve(result).then(
+      () => undefined,
+      (error: unknown) => this.refusalFor(error),
+    );
   }
 
-  private async flush(): Promise<void> {
-    if (this.replies.length === 0) return;
+  /** A hook threw: its SmtpError's reply, or 451 for anything else (which the server reports). */
+  private refusalFor(error: unknown): Reply {
+    if (error instanceof SmtpError) return error.reply;
+    this.host.hookError(error, this);
+    return Replies.localError;
+  }
+
+  /** Writes the replies gathered; a promise when the transport wants the writer to wait. */
+  private flush(): Promise<void> | undefined {
+    if (this.replies.length === 0) return undefined;
     const wire = this.replies.length === 1 ? (this.replies[0] as string) : this.replies.join('');
     this.replies = [];
-    await this.transport.write(wire);
+    return this.transport.write(wire);
   }
 
   // ---- deadlines -------------------------------------------------------------------------------
@@ -424,6 +491,6 @@ export class Connection implements SessionInfo {
     if (stream !== undefined)
       stream.destroy(new EsmtpError('ETIMEOUT', 'the client was too slow sending the message'));
     this.message = undefined;
-    void this.pump();
+    this.pump();
   }
 }

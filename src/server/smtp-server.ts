@@ -112,7 +112,8 @@ export class SmtpServer extends EventEmitter {
     ) {
       const reply = this.closing ? Replies.shuttingDown : Replies.tooManyConnections;
       transport.start({ data: () => {}, end: () => {} });
-      void transport.write(encodeReply(reply, { enhanced: false })).then(() => transport.close());
+      void transport.write(encodeReply(reply, { enhanced: false }));
+      transport.close(); // after the pending write
       return;
     }
     const connection = new Connection(this.host, transport);

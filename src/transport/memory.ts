@@ -35,12 +35,11 @@ class MemoryTransport implements Transport {
     this.flush();
   }
 
-  write(data: string | Uint8Array): Promise<void> {
+  write(data: string | Uint8Array): undefined {
     if (!this.closing && !this.ended) {
       // A copy, as a socket would deliver: the writer may reuse its buffer.
       this.peer.receive(typeof data === 'string' ? encoder.encode(data) : data.slice());
     }
-    return Promise.resolve();
   }
 
   close(): void {

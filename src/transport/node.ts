@@ -90,19 +90,17 @@ export class NodeTransport implements Transport {
     this.socket.resume();
   }
 
-  write(data: string | Uint8Array): Promise<void> {
-    if (this.socket.destroyed || !this.socket.writable) return Promise.resolve();
+  write(data: string | Uint8Array): Promise<void> | undefined {
+    const socket = this.socket;
+    if (socket.destroyed || !socket.writable || socket.write(data)) return undefined;
     return new Promise((resolve) => {
-      if (this.socket.write(data)) resolve();
-      else {
-        const done = () => {
-          this.socket.off('drain', done);
-          this.socket.off('close', done);
-          resolve();
-        };
-        this.socket.on('drain', done);
-        this.socket.on('close', done);
-      }
+      const done = () => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        resolve();
+      };
+      socket.on('drain', done);
+      socket.on('close', done);
     });
   }
 

@@ -51,8 +51,11 @@ export interface Transport {
   /** Stops delivering input until `resume()`; the peer is slowed down by TCP flow control. */
   pause(): void;
   resume(): void;
-  /** Writes bytes; the promise settles once they are handed on and more may be written. */
-  write(data: string | Uint8Array): Promise<void>;
+  /**
+   * Writes bytes. Returns undefined when more may be written at once, or a promise that settles
+   * once the peer has caught up (no promise on the hot path: most writes are taken at once).
+   */
+  write(data: string | Uint8Array): Promise<void> | undefined;
   /** Closes after the pending writes. */
   close(): void;
   /** Closes at once, dropping pending writes. */

@@ -142,6 +142,52 @@ describe('DATA (RFC 5321 4.1.1.4)', () => {
     expect(peak).toBeLessThan(64 * 1024); // two megabytes were sent; only a chunk or so waited
   });
 
+  it('input piling up while an async hook runs pauses the socket (bounded buffering)', async () => {
+    const gate = deferred();
+    let connection: { session: { buffered: number } } | undefined;
+    let peak = 0;
+    const { server } = collectingServer({
+      async onRcptTo() {
+        await gate.promise;
+      },
+    });
+    server.on('connection', (c) => {
+      connection = c;
+    });
+    const client = await RawClient.ready(server);
+    await client.command('MAIL FROM:<a@example.com>');
+    client.send('RCPT TO:<b@example.org>\r\n');
+    const noops = 'NOOP\r\n'.repeat(10_000);
+    for (let i = 0; i < 40; i++) {
+      client.send(noops); // 2.4 MB of commands that cannot be read until the hook returns
+      await new Promise((r) => setTimeout(r, 1));
+      peak = Math.max(peak, connection?.session.buffered ?? 0);
+    }
+    await new Promise((r) => setTimeout(r, 30));
+    peak = Math.max(peak, connection?.session.buffered ?? 0);
+    gate.resolve();
+    expect(code(await client.reply())).toBe('250 2.1.5');
+    expect(code(await client.reply())).toBe('250 2.0.0'); // the NOOPs are answered in turn
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThan(256 * 1024);
+    client.destroy();
+  });
+
+  it('hooks may answer synchronously: a plain return accepts, a thrown SmtpError refuses', async () => {
+    const { server, delivered } = collectingServer({
+      onMailFrom: () => undefined,
+      onRcptTo(to) {
+        if (to.address.startsWith('no')) throw new SmtpError(550, '5.1.1', 'no');
+      },
+    });
+    const client = await RawClient.ready(server);
+    expect(code(await client.command('MAIL FROM:<a@example.com>'))).toBe('250 2.1.0');
+    client.send('RCPT TO:<no@example.org>\r\nRCPT TO:<yes@example.org>\r\nDATA\r\n');
+    expect((await client.replies(3)).map(code)).toEqual(['550 5.1.1', '250 2.1.5', '354']);
+    expect(code(await client.command('hi\r\n.'))).toBe('250 2.0.0');
+    expect(delivered[0]?.envelope.recipients.map((r) => r.address.address)).toEqual(['yes@example.org']);
+  });
+
   it('a message of bare LFs is refused whole with 550 5.5.2 after its real end', async () => {
     const { server, delivered } = collectingServer();
     const client = await RawClient.ready(server);
