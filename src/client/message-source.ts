@@ -3,6 +3,7 @@
  * async iterable of bytes — as one stream of Uint8Array chunks, with what is known of it up front.
  * @module
  */
+import { hasEightBit } from '../protocol/words.js';
 import type { MessageFacts } from '../session/client-envelope.js';
 
 export type MessageInput =
@@ -11,9 +12,13 @@ export type MessageInput =
   | AsyncIterable<Uint8Array | string>
   | ReadableStream<Uint8Array>;
 
+/** Chunks of a message: a list when it was given whole, a stream otherwise. */
+export type Chunks = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
 export interface MessageSource {
   readonly facts: MessageFacts;
-  readonly chunks: AsyncIterable<Uint8Array>;
+  /** The message's bytes: one chunk when it was given whole (and `facts.size` is known). */
+  readonly chunks: Chunks;
 }
 
 const encoder = new TextEncoder();
@@ -21,22 +26,12 @@ const encoder = new TextEncoder();
 export function messageSource(message: MessageInput): MessageSource {
   if (typeof message === 'string' || message instanceof Uint8Array) {
     const bytes = typeof message === 'string' ? encoder.encode(message) : message;
-    return {
-      facts: { size: bytes.length, eightBit: hasEightBit(bytes), binary: bytes.includes(0) },
-      chunks: once(bytes),
-    };
+    // A string's UTF-8 is longer than the string exactly when some character is not ASCII.
+    const eightBit = typeof message === 'string' ? bytes.length !== message.length : hasEightBit(bytes);
+    return { facts: { size: bytes.length, eightBit, binary: bytes.includes(0) }, chunks: [bytes] };
   }
   const iterable = isReadableStream(message) ? fromWebStream(message) : message;
   return { facts: { size: undefined, eightBit: undefined, binary: false }, chunks: asBytes(iterable) };
-}
-
-export function hasEightBit(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) if ((bytes[i] as number) > 127) return true;
-  return false;
-}
-
-async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
-  yield bytes;
 }
 
 async function* asBytes(iterable: AsyncIterable<Uint8Array | string>): AsyncIterable<Uint8Array> {

@@ -7,6 +7,7 @@ import { DotStuffer } from '../protocol/dot-stuffer.js';
 import { EsmtpError, SmtpError } from '../protocol/errors.js';
 import { LineEndNormalizer } from '../protocol/line-end-normalizer.js';
 import type { Reply } from '../protocol/reply.js';
+import { hasEightBit } from '../protocol/words.js';
 import { type ClientEnvelope, type EnvelopePlan, planEnvelope } from '../session/client-envelope.js';
 import {
   type ClientSession,
@@ -15,7 +16,7 @@ import {
   type SendResult,
 } from '../session/client-session.js';
 import type { ClientConnection } from './client-connection.js';
-import { hasEightBit, type MessageInput, messageSource } from './message-source.js';
+import { type Chunks, type MessageInput, messageSource } from './message-source.js';
 import { command, refused } from './negotiate.js';
 
 export interface TransactionOptions {
@@ -36,16 +37,23 @@ export async function sendMessage(
   if (session.dirty) await reset(conn, session, o);
 
   const { accepted, rejected } = await envelopeReplies(conn, session, plan, o);
-  let size = 0;
-  const counted = (async function* () {
-    for await (const chunk of source.chunks) {
-      size += chunk.length;
-      if (plan.body === undefined && hasEightBit(chunk)) {
-        throw new EsmtpError('EMESSAGE', 'the message has 8-bit data and the server does not offer 8BITMIME');
-      }
-      yield chunk;
-    }
-  })();
+  // A message given whole was measured and checked by planEnvelope(); a stream is as it goes.
+  let size = source.facts.size ?? 0;
+  const counted =
+    source.facts.size !== undefined
+      ? source.chunks
+      : (async function* () {
+          for await (const chunk of source.chunks) {
+            size += chunk.length;
+            if (plan.body === undefined && hasEightBit(chunk)) {
+              throw new EsmtpError(
+                'EMESSAGE',
+                'the message has 8-bit data and the server does not offer 8BITMIME',
+              );
+            }
+            yield chunk;
+          }
+        })();
   const finals = plan.chunking
     ? [await sendChunks(conn, session, plan.body === 'BINARYMIME' ? counted : asCrlfText(counted), o)]
     : await sendData(conn, counted, session.lmtp ? accepted.length : 1, o);
@@ -129,13 +137,19 @@ async function envelopeReplies(
 /** DATA: the body dot-stuffed, bare line ends made CRLF, then the final replies (one per recipient for LMTP). */
 async function sendData(
   conn: ClientConnection,
-  chunks: AsyncIterable<Uint8Array>,
+  chunks: Chunks,
   finals: number,
   o: TransactionOptions,
 ): Promise<Reply[]> {
   const stuffer = new DotStuffer();
+  let held: Uint8Array | undefined; // the last part goes out with the end, in one write
   try {
-    for await (const chunk of chunks) await conn.write(stuffer.push(chunk));
+    for await (const chunk of chunks) {
+      const part = stuffer.push(chunk);
+      if (part.length === 0) continue;
+      if (held !== undefined) await conn.write(held);
+      held = part;
+    }
   } catch (error) {
     // A DATA body cannot be taken back: only closing the connection keeps a partial message from
     // being delivered.
@@ -146,7 +160,7 @@ async function sendData(
     );
     throw error;
   }
-  await conn.write(stuffer.end());
+  await conn.write(held === undefined ? stuffer.end() : concat(held, stuffer.end()));
   const replies: Reply[] = [];
   for (let i = 0; i < finals; i++) replies.push(await conn.reply(o.dataTimeout, o.signal));
   return replies;
@@ -159,7 +173,7 @@ async function sendData(
 async function sendChunks(
   conn: ClientConnection,
   session: ClientSession,
-  chunks: AsyncIterable<Uint8Array>,
+  chunks: Chunks,
   o: TransactionOptions,
 ): Promise<Reply> {
   const pipelining = session.capabilities.pipelining;
@@ -204,6 +218,13 @@ async function sendChunks(
   return failure ?? (last as Reply);
 }
 
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
 function allRefused(rejected: readonly RejectedRecipient[]): EsmtpError {
   const detail = rejected.map((r) => `${r.address}: ${r.reply.code} ${r.reply.lines.join(' ')}`).join('; ');
   return new EsmtpError('EENVELOPE', `every recipient was refused (${detail})`, {
@@ -215,7 +236,7 @@ function allRefused(rejected: readonly RejectedRecipient[]): EsmtpError {
  * Text sent with BDAT must be CRLF lines too (RFC 3030 3): bare CR and LF become CRLF and the last
  * line gets its CRLF, as DATA's stuffer does. Only BINARYMIME content goes as it is.
  */
-async function* asCrlfText(chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+async function* asCrlfText(chunks: Chunks): AsyncIterable<Uint8Array> {
   const normalizer = new LineEndNormalizer();
   let last = LF;
   for await (const chunk of chunks) {

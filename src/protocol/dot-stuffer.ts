@@ -3,6 +3,7 @@
  * @module
  */
 import { EsmtpError } from './errors.js';
+import { WordView } from './words.js';
 
 const CR = 13;
 const LF = 10;
@@ -54,15 +55,26 @@ export class DotStuffer {
     return atLineStart ? END : CRLF_END;
   }
 
+  /** False when the chunk is CRLF lines already, none starting with a dot: it can go as it is. */
   private needsRewrite(chunk: Uint8Array): boolean {
     const len = chunk.length;
-    if (this.afterCr ? chunk[0] !== LF : this.atLineStart && chunk[0] === DOT) return true;
-    for (let lf = chunk.indexOf(LF); lf >= 0; lf = chunk.indexOf(LF, lf + 1)) {
-      if (lf === 0 ? !this.afterCr : chunk[lf - 1] !== CR) return true;
-      if (chunk[lf + 1] === DOT) return true;
-    }
-    for (let cr = chunk.indexOf(CR); cr >= 0 && cr < len - 1; cr = chunk.indexOf(CR, cr + 1)) {
-      if (chunk[cr + 1] !== LF) return true;
+    const words = WordView.of(chunk);
+    let { afterCr, atLineStart } = this;
+    for (let i = 0; i < len; i++) {
+      if (!afterCr && !atLineStart && words !== undefined) {
+        i = words.skipPlainWords(i);
+        if (i >= len) break;
+      }
+      const b = chunk[i];
+      if (afterCr) {
+        if (b !== LF) return true;
+        afterCr = false;
+        atLineStart = true;
+      } else if (b === CR) {
+        afterCr = true;
+        atLineStart = false;
+      } else if (b === LF || (atLineStart && b === DOT)) return true;
+      else atLineStart = false;
     }
     return false;
   }

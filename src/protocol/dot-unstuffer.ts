@@ -4,6 +4,8 @@
  * @module
  */
 
+import { WordView } from './words.js';
+
 const CR = 13;
 const LF = 10;
 const DOT = 46;
@@ -150,40 +152,5 @@ export class DotUnstuffer {
   private emitBytes(bytes: Uint8Array, emit: (bytes: Uint8Array) => void): void {
     this.size += bytes.length;
     emit(bytes);
-  }
-}
-
-/**
- * The chunk seen as 32-bit words, to skip four bytes at a time over text that holds no CR and no
- * LF (the SWAR "has zero byte" test). This is what makes the unstuffer about as fast as a bare
- * `indexOf` scan, while still checking every byte for bare CR and LF.
- */
-class WordView {
-  private constructor(
-    private readonly words: Uint32Array,
-    private readonly head: number, // bytes before the first aligned word
-  ) {}
-
-  static of(chunk: Uint8Array): WordView | undefined {
-    const head = (4 - (chunk.byteOffset & 3)) & 3;
-    const count = (chunk.length - head) >> 2;
-    if (count < 4) return undefined;
-    return new WordView(new Uint32Array(chunk.buffer, chunk.byteOffset + head, count), head);
-  }
-
-  /** From byte `i`, the first byte that may be CR or LF (only whole aligned words are skipped). */
-  skipPlainWords(i: number): number {
-    const offset = i - this.head;
-    if (offset < 0 || (offset & 3) !== 0) return i;
-    const words = this.words;
-    let w = offset >> 2;
-    while (w < words.length) {
-      const x = words[w] as number;
-      const cr = x ^ 0x0d0d0d0d;
-      const lf = x ^ 0x0a0a0a0a;
-      if ((((cr - 0x01010101) & ~cr) | ((lf - 0x01010101) & ~lf)) & 0x80808080) break;
-      w++;
-    }
-    return this.head + w * 4;
   }
 }
