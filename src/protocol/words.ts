@@ -25,12 +25,13 @@ export class WordView {
     return new WordView(new Uint32Array(chunk.buffer, chunk.byteOffset + head, count), head);
   }
 
-  /** From byte `i`, the first byte that may be CR or LF (only whole aligned words are skipped). */
+  /**
+   * From byte `i`, which must start a word (`((i - start) & 3) === 0`, tested inline by callers
+   * as it runs once per byte), the first byte that may be CR or LF.
+   */
   skipPlainWords(i: number): number {
-    const offset = i - this.start;
-    if (offset < 0 || (offset & 3) !== 0) return i;
     const words = this.words;
-    let w = offset >> 2;
+    let w = (i - this.start) >> 2;
     while (w < words.length) {
       const x = words[w] as number;
       const cr = x ^ CRS;

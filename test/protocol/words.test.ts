@@ -38,6 +38,7 @@ describe('word scans', () => {
         const words = WordView.of(view);
         if (words === undefined) return;
         const start = from % (view.length + 1);
+        if (((start - words.start) & 3) !== 0 || start < words.start) return;
         const stop = words.skipPlainWords(start);
         expect(stop).toBeGreaterThanOrEqual(start);
         for (let i = start; i < stop; i++) expect([13, 10]).not.toContain(view[i]);
