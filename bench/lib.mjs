@@ -53,11 +53,12 @@ export const SERVERS = {
         '--listen',
         `127.0.0.1:${port}`,
         ...['--max-connections', '5000', '--max-connections-per-address', '5000', '--size', '4294967296'],
+        // Like the smtp-server sink: no line per message, the count when stopped.
+        '--quiet',
       ],
     ],
     ready: /^esmtp listening/,
-    // One log line per message on stderr.
-    count: (out) => (out.stderr.match(/esmtp: delivered /g) ?? []).length,
+    count: (out) => Number(/stopped: (\d+) messages delivered/.exec(out.stderr)?.[1] ?? 0),
   },
   'smtp-server': {
     command: (port) => [process.execPath, [join(here, 'peers/smtp-server-sink.mjs'), String(port)]],

@@ -40,6 +40,7 @@ Runs an SMTP server that delivers every message it accepts to a Maildir.
   --allow-insecure-auth     offer AUTH without TLS too
   --bare-line-ends MODE     reject (default) or normalize messages with a bare CR or LF
   --verbose                 log every connection
+  --quiet                   no line per message; only the count when stopping
   --help                    show this help
 `;
 
@@ -60,6 +61,7 @@ const SPEC = {
   'allow-insecure-auth': {},
   'bare-line-ends': { value: true },
   verbose: {},
+  quiet: {},
   help: {},
 };
 
@@ -76,6 +78,8 @@ export async function serve(argv: readonly string[]): Promise<void> {
   const maildir = resolve(flag(args, 'maildir') ?? 'mail');
   const lmtp = args.flags.has('lmtp');
   const verbose = args.flags.has('verbose');
+  const quiet = args.flags.has('quiet');
+  let delivered = 0;
   const options = serverOptions(args, hostname, lmtp);
   if (store) await createMaildir(maildir);
 
@@ -97,6 +101,8 @@ export async function serve(argv: readonly string[]): Promise<void> {
     } else {
       size = await discard(message);
     }
+    delivered++;
+    if (quiet) return;
     log(
       `delivered id=${session.id} from=<${from}> to=${recipients.map((r) => `<${r}>`).join(',')} size=${size}`,
     );
@@ -123,6 +129,7 @@ export async function serve(argv: readonly string[]): Promise<void> {
   const stop = async () => {
     log('stopping: finishing open messages');
     await Promise.all(servers.map((s) => s.close({ timeout: 30_000 })));
+    log(`stopped: ${delivered} messages delivered`);
     flushLog();
     process.exit(0);
   };

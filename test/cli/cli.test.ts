@@ -39,6 +39,7 @@ describe('esmtp serve and esmtp send', () => {
           'allow-insecure-auth',
           'bare-line-ends',
           'verbose',
+          'quiet',
         ],
       ],
       [
@@ -81,6 +82,17 @@ describe('esmtp serve and esmtp send', () => {
       /esmtp: delivered id=\S+ from=<alice@example\.com> to=<bob@example\.org> size=\d+\n/,
     );
     expect(s.log()).not.toContain('hello');
+  });
+
+  it('--quiet logs no line per message; stopping logs how many were delivered', async () => {
+    const s = await serve(['--quiet', '--no-store']);
+    for (let i = 0; i < 2; i++) {
+      const outcome = await runSend(plainSend(s.port, 'alice@example.com', 'bob@example.org'), message);
+      expect(outcome.status).toBe(0);
+    }
+    expect(await s.stop()).toBe(0);
+    expect(s.log()).not.toContain('delivered id=');
+    expect(s.log()).toContain('esmtp: stopped: 2 messages delivered\n');
   });
 
   it('esmtp send exits 1 and reports the refusal when a recipient is refused', async () => {
