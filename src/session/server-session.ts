@@ -164,7 +164,13 @@ export class ServerSession {
         return;
       case 'mail': {
         const mail = this.pendingMail as NonNullable<typeof this.pendingMail>;
-        this.transaction = { ...mail, recipients: [], rcptAttempts: 0, chunked: false };
+        this.transaction = {
+          from: mail.from,
+          params: mail.params,
+          recipients: [],
+          rcptAttempts: 0,
+          chunked: false,
+        };
         break;
       }
       case 'rcpt':
@@ -584,7 +590,7 @@ export class ServerSession {
   }
 
   private replyEvent(r: Reply): ServerEvent {
-    return { type: 'reply', reply: r, wire: encodeReply(r, { enhanced: this.enhancedCodes }) };
+    return { type: 'reply', reply: r, wire: wireOf(r, this.enhancedCodes) };
   }
 
   private closeSession(): void {
@@ -597,3 +603,16 @@ export class ServerSession {
 }
 
 const NO_PARAMETERS: ParseCommandOptions = { mailParameters: new Set(), rcptParameters: new Set() };
+
+// Replies are immutable and most are the same few constants: each is encoded once, not per use.
+const WIRES = { plain: new WeakMap<Reply, string>(), enhanced: new WeakMap<Reply, string>() };
+
+function wireOf(r: Reply, enhanced: boolean): string {
+  const cache = enhanced ? WIRES.enhanced : WIRES.plain;
+  let wire = cache.get(r);
+  if (wire === undefined) {
+    wire = encodeReply(r, { enhanced });
+    cache.set(r, wire);
+  }
+  return wire;
+}
