@@ -3,7 +3,11 @@
  * @module
  */
 
-/** One SMTP reply: a three-digit code, an optional enhanced status code and one or more text lines. */
+/**
+ * One SMTP reply: a three-digit code, an optional enhanced status code and one or more text lines.
+ * Replies are values: the server encodes each one once and reuses the wire form, so build a new
+ * reply rather than changing one.
+ */
 export interface Reply {
   /** The three-digit reply code, 200 to 599. */
   readonly code: number;
