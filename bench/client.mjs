@@ -9,7 +9,7 @@ import { SmtpClient } from '../dist/index.js';
 import { fmt, median, smtpSource, startServer, table } from './lib.mjs';
 
 const smoke = process.argv.includes('--smoke');
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (smoke ? 1 : 3));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (smoke ? 1 : 5));
 const MESSAGES = Number(process.env.BENCH_CLIENT_MESSAGES ?? (smoke ? 400 : 20000));
 const CONNECTIONS = 20;
 const message = `From: alice@example.com\r\nTo: bob@example.org\r\nSubject: bench\r\n\r\n${`${'x'.repeat(78)}\r\n`.repeat(51)}`;

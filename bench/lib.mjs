@@ -40,6 +40,20 @@ export function peakRssMb(pid) {
   }
 }
 
+/**
+ * CPU time a process has used so far, user and system, in seconds (Linux: /proc/PID/stat, in
+ * clock ticks of 1/100 s). Steadier than a rate on a shared machine: time spent waiting for a
+ * core does not count.
+ */
+export function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** The servers to measure, each a command that listens on PORT and counts what it receives. */
 export const SERVERS = {
   esmtp: {
@@ -70,6 +84,20 @@ export const SERVERS = {
     ready: /^listening/,
     count: (out) => Number(/delivered (\d+)/.exec(out.stdout)?.[1] ?? 0),
     needs: () => PYTHON,
+  },
+  // Not servers: what Node's sockets alone cost (see the file).
+  'node floor': {
+    command: (port) => [process.execPath, [join(here, 'peers/node-floor.mjs'), String(port)]],
+    ready: /^listening/,
+    count: (out) => Number(/delivered (\d+)/.exec(out.stdout)?.[1] ?? 0),
+  },
+  'node floor, one read buffer': {
+    command: (port) => [
+      process.execPath,
+      [join(here, 'peers/node-floor.mjs'), String(port), '--reuse-read-buffer'],
+    ],
+    ready: /^listening/,
+    count: (out) => Number(/delivered (\d+)/.exec(out.stdout)?.[1] ?? 0),
   },
   'smtp-sink': {
     command: (port) => [
@@ -110,6 +138,7 @@ export async function startServer(name) {
     port,
     pid: child.pid,
     peakRssMb: () => peakRssMb(child.pid),
+    cpuSeconds: () => cpuSeconds(child.pid),
     /** Stops it and resolves with how many messages it received. */
     stop: () =>
       new Promise((resolve) => {

@@ -11,7 +11,7 @@ const smoke = process.argv.includes('--smoke');
 const named = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const wanted = (workload) => named.length === 0 || named.includes(workload);
 const env = (name, full, small) => Number(process.env[name] ?? (smoke ? small : full));
-const ROUNDS = env('BENCH_ROUNDS', 3, 1);
+const ROUNDS = env('BENCH_ROUNDS', 5, 1);
 const SMALL = env('BENCH_SMALL_MESSAGES', 20000, 200);
 const LARGE = env('BENCH_LARGE_MESSAGES', 1000, 10);
 const CONNECTIONS = env('BENCH_CONNECTIONS', 1000, 50);
@@ -20,16 +20,19 @@ const PER_CONNECTION = env('BENCH_PER_CONNECTION', 10, 2);
 
 /** Runs `work` against each contender in turn, `ROUNDS` times (A B C A B C ...). */
 async function rounds(contenders, work) {
-  const results = Object.fromEntries(contenders.map((c) => [c, { rates: [], rss: [] }]));
+  const results = Object.fromEntries(contenders.map((c) => [c, { rates: [], rss: [], cpu: [] }]));
   for (let round = 0; round < ROUNDS; round++) {
     for (const name of contenders) {
       const server = await startServer(name);
+      const idle = server.cpuSeconds(); // starting up is not part of the work
       const { count, seconds } = await work(server);
       const rss = server.peakRssMb();
+      const cpu = server.cpuSeconds() - idle;
       const delivered = await server.stop();
       if (delivered !== count) throw new Error(`${name}: ${delivered} of ${count} messages arrived`);
       results[name].rates.push(count / seconds);
       results[name].rss.push(rss);
+      results[name].cpu.push((cpu / count) * 1e6);
     }
   }
   return results;
@@ -71,7 +74,15 @@ function manyConnections(port) {
 console.log(
   `esmtp server bench: ${os.cpus().length} cores, Node ${process.version}, ${ROUNDS} round(s), medians${smoke ? ' (smoke run)' : ''}`,
 );
-const servers = ['esmtp', 'smtp-server', 'aiosmtpd', 'smtp-sink'];
+// The two Node floors are not servers: they show what Node's sockets alone cost (peers/node-floor.mjs).
+const servers = [
+  'esmtp',
+  'smtp-server',
+  'aiosmtpd',
+  'smtp-sink',
+  'node floor',
+  'node floor, one read buffer',
+];
 
 const small =
   wanted('small') &&
@@ -102,14 +113,15 @@ const many =
 
 const rate = (r, name) => median(r[name].rates);
 const rss = (r, name) => median(r[name].rss);
+const cpu = (r, name) => median(r[name].cpu);
 const vs = (r, name) => fmt(rate(r, name) / rate(r, 'smtp-server'), 2);
 if (small) {
   console.log('');
   console.log(`1. ${SMALL} messages of 4 KiB over 20 sessions (smtp-source), messages per second`);
   console.log(
     table(
-      ['server', 'msg/s', 'ratio to smtp-server', 'peak RSS MB'],
-      servers.map((n) => [n, fmt(rate(small, n)), vs(small, n), fmt(rss(small, n))]),
+      ['server', 'msg/s', 'ratio to smtp-server', 'CPU µs/msg', 'peak RSS MB'],
+      servers.map((n) => [n, fmt(rate(small, n)), vs(small, n), fmt(cpu(small, n)), fmt(rss(small, n))]),
     ),
   );
 }
@@ -118,8 +130,14 @@ if (large) {
   console.log(`2. ${LARGE} messages of 1 MiB over 10 sessions (smtp-source), MB per second and peak RSS`);
   console.log(
     table(
-      ['server', 'MB/s', 'ratio to smtp-server', 'peak RSS MB'],
-      servers.map((n) => [n, fmt(rate(large, n) * 1.048576), vs(large, n), fmt(rss(large, n))]),
+      ['server', 'MB/s', 'ratio to smtp-server', 'CPU ms/msg', 'peak RSS MB'],
+      servers.map((n) => [
+        n,
+        fmt(rate(large, n) * 1.048576),
+        vs(large, n),
+        fmt(cpu(large, n) / 1000, 2),
+        fmt(rss(large, n)),
+      ]),
     ),
   );
 }
@@ -134,8 +152,14 @@ if (many) {
   console.log(`3. ${CONNECTIONS} connections at once, ${PER_CONNECTION} messages each: all delivered`);
   console.log(
     table(
-      ['server', 'msg/s', 'ratio to smtp-server', 'peak RSS MB'],
-      ['esmtp', 'smtp-server'].map((n) => [n, fmt(rate(many, n)), vs(many, n), fmt(rss(many, n))]),
+      ['server', 'msg/s', 'ratio to smtp-server', 'CPU µs/msg', 'peak RSS MB'],
+      ['esmtp', 'smtp-server'].map((n) => [
+        n,
+        fmt(rate(many, n)),
+        vs(many, n),
+        fmt(cpu(many, n)),
+        fmt(rss(many, n)),
+      ]),
     ),
   );
 }
