@@ -39,7 +39,7 @@ export async function sendMessage(
   const { accepted, rejected } = await envelopeReplies(conn, session, plan, o);
   // A message given whole was measured and checked by planEnvelope(); a stream is as it goes.
   let size = source.facts.size ?? 0;
-  const counted =
+  const chunks =
     source.facts.size !== undefined
       ? source.chunks
       : (async function* () {
@@ -55,8 +55,8 @@ export async function sendMessage(
           }
         })();
   const finals = plan.chunking
-    ? [await sendChunks(conn, session, plan.body === 'BINARYMIME' ? counted : asCrlfText(counted), o)]
-    : await sendData(conn, counted, session.lmtp ? accepted.length : 1, o);
+    ? [await sendChunks(conn, session, plan.body === 'BINARYMIME' ? chunks : asCrlfText(chunks), o)]
+    : await sendData(conn, chunks, session.lmtp ? accepted.length : 1, o);
   session.dirty = false;
   if (session.lmtp) {
     const outcome = lmtpOutcome(accepted, finals);
