@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
 import { SmtpError } from '../../src/protocol/errors.js';
 import { SmtpServer } from '../../src/server/smtp-server.js';
@@ -32,6 +33,39 @@ describe('command lines', () => {
     expect(code(await client.command('NOOP'))).toBe('250 2.0.0');
     expect(peak).toBeLessThan(2 << 20);
   });
+
+  it('a client that pipelines and never reads its replies is not read from either, then served in order', async () => {
+    let connection: { session: { buffered: number } } | undefined;
+    const { server } = collectingServer();
+    server.on('connection', (c) => {
+      connection = c;
+    });
+    const { port } = await server.listen({ port: 0 });
+    const socket = connect(port, '127.0.0.1');
+    socket.pause(); // reads nothing: the server's replies pile up in the kernel, then in the server
+    const commands = 200_000;
+    const batch = 'VRFY x\r\n'.repeat(10_000); // each reply is eight times the command
+    for (let i = 0; i < commands / 10_000; i++) socket.write(batch);
+    let peak = 0;
+    for (let i = 0; i < 20; i++) {
+      await sleep(10);
+      peak = Math.max(peak, connection?.session.buffered ?? 0);
+    }
+    expect(peak).toBeLessThan(256 * 1024); // 1.4 MB were sent; the server stopped reading
+    let text = '';
+    let replies = 0;
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      const lines = text.split('\r\n');
+      text = lines.pop() as string;
+      for (const line of lines) if (line.startsWith('252 ')) replies++;
+    });
+    socket.resume();
+    await vi.waitFor(() => expect(replies).toBe(commands), { timeout: 20_000 });
+    socket.destroy();
+    await server.close();
+  }, 30_000);
 
   it('2.3.8: a bare LF in a command line gives 500 5.5.2; an option accepts it', async () => {
     const { server } = collectingServer();
