@@ -7,7 +7,6 @@
  * and input is paused only when it piles up while something is awaited, not around every hook.
  * @module
  */
-import { Readable } from 'node:stream';
 import type { Address } from '../protocol/address.js';
 import { EsmtpError, SmtpError } from '../protocol/errors.js';
 import { Replies } from '../protocol/replies.js';
@@ -18,6 +17,8 @@ import { ServerSession } from '../session/server-session.js';
 import type { Transport } from '../transport/transport.js';
 import { AuthDriver, type AuthOutcome } from './auth-driver.js';
 import { Deadline } from './deadline.js';
+import { Delivery } from './delivery.js';
+import { runHook, type Verdict } from './hooks.js';
 import type { SessionInfo, SmtpServerOptions } from './options.js';
 import type { ServerTls } from './tls.js';
 
@@ -28,8 +29,6 @@ const TEMPORARY_AUTH_FAILURE = reply(454, '4.7.0', 'Temporary authentication fai
 /** Input kept waiting while a hook runs, beyond which reading is paused. */
 const MAX_WAITING_INPUT = 64 * 1024;
 
-/** A hook's verdict: undefined when it accepted, else the reply to send; a promise when it is async. */
-type Verdict = Reply | undefined;
 /** Whether the connection is done after an event; a promise when that has to be awaited. */
 type Handled = boolean | Promise<boolean>;
 
@@ -59,8 +58,7 @@ export class Connection implements SessionInfo {
   private running = false; // pump() is working through events (possibly awaiting a hook)
   private ended = false;
   private held = false; // the transport is paused
-  private streamFull = false; // the message stream wants no more until it is read
-  private message: { stream: Readable; outcome: Promise<Verdict> } | undefined;
+  private message: Delivery | undefined;
   private readonly deadline = new Deadline(
     () => this.timedOut(),
     () => this.running, // a hook is running: the client is not the slow one
@@ -148,7 +146,7 @@ export class Connection implements SessionInfo {
     if (force && this.running) {
       // A hook is still running and may never return: answer and close without waiting for it.
       this.session.shutdown();
-      this.message?.stream.destroy(new SmtpError(Replies.shuttingDown));
+      this.message?.abort(new SmtpError(Replies.shuttingDown));
       this.message = undefined;
       this.replies.push(encodeReply(Replies.shuttingDown, { enhanced: this.session.enhancedCodes }));
       this.flush();
@@ -182,14 +180,9 @@ export class Connection implements SessionInfo {
   private lost(error?: Error): void {
     if (this.ended) return;
     this.session.connectionLost();
-    const stream = this.message?.stream;
-    if (stream !== undefined && !stream.destroyed) {
-      stream.destroy(
-        new EsmtpError('ECONNECTION', 'the client closed the connection during the message', {
-          cause: error,
-        }),
-      );
-    }
+    this.message?.abort(
+      new EsmtpError('ECONNECTION', 'the client closed the connection during the message', { cause: error }),
+    );
     this.message = undefined;
     this.finish();
   }
@@ -239,7 +232,7 @@ export class Connection implements SessionInfo {
       return this.failed(error);
     }
     this.running = false;
-    if (!this.streamFull) this.release();
+    if (this.message?.full !== true) this.release();
     this.armDeadline();
   }
 
@@ -282,10 +275,8 @@ export class Connection implements SessionInfo {
         this.startMessage(event.envelope);
         return false;
       case 'message-data':
-        if (this.message !== undefined && !this.message.stream.push(event.bytes)) {
-          this.streamFull = true;
-          this.hold();
-        }
+        this.message?.push(event.bytes);
+        if (this.message?.full === true) this.hold();
         return false;
       case 'message-abort':
         this.abortMessage(event.reason);
@@ -392,37 +383,25 @@ export class Connection implements SessionInfo {
   private startMessage(envelope: NonNullable<SessionInfo['envelope']>): void {
     this.dataStart = Date.now();
     this.received = 0;
-    const stream = new Readable({ read: () => this.streamWantsMore() });
-    // The stream may be errored by us (abort); a hook that never listens must not crash the process.
-    stream.on('error', () => {});
     const frozen = { from: envelope.from, params: envelope.params, recipients: [...envelope.recipients] };
     const hook = this.host.options.onData;
-    const verdict = hook === undefined ? undefined : this.runHook(() => hook(stream, frozen, this));
-    const outcome = Promise.resolve(verdict).then((v) => {
-      // No hook, or one that returned before reading it all: the rest is dropped, not stalled on.
-      if (!stream.destroyed) stream.resume();
-      return v;
-    });
-    this.message = { stream, outcome };
-  }
-
-  private streamWantsMore(): void {
-    this.streamFull = false;
-    if (!this.running) this.release();
+    this.message = new Delivery(
+      (stream) => (hook === undefined ? undefined : this.runHook(() => hook(stream, frozen, this))),
+      () => {
+        if (!this.running) this.release();
+      },
+    );
   }
 
   private abortMessage(reason: Reply): void {
-    const message = this.message;
-    if (message === undefined) return;
+    this.message?.abort(new SmtpError(reason));
     this.message = undefined;
-    message.stream.destroy(new SmtpError(reason));
-    this.streamFull = false;
   }
 
   private endMessage(): Handled {
     const message = this.message;
     if (message === undefined) return this.answer(Replies.localError);
-    message.stream.push(null);
+    message.end();
     // What was answered so far goes out before the wait: storing may take a while.
     const written = this.flush();
     const stored = written === undefined ? message.outcome : written.then(() => message.outcome);
@@ -432,26 +411,8 @@ export class Connection implements SessionInfo {
     });
   }
 
-  /** Runs a hook: its verdict at once when it returned a plain value, a promise of it when async. */
   private runHook(run: () => unknown): Verdict | Promise<Verdict> {
-    let result: unknown;
-    try {
-      result = run();
-    } catch (error) {
-      return this.refusalFor(error);
-    }
-    if (typeof (result as PromiseLike<unknown> | undefined)?.then !== 'function') return undefined;
-    return Promise.resolve(result).then(
-      () => undefined,
-      (error: unknown) => this.refusalFor(error),
-    );
-  }
-
-  /** A hook threw: its SmtpError's reply, or 451 for anything else (which the server reports). */
-  private refusalFor(error: unknown): Reply {
-    if (error instanceof SmtpError) return error.reply;
-    this.host.hookError(error, this);
-    return Replies.localError;
+    return runHook(run, (error) => this.host.hookError(error, this));
   }
 
   /** Writes the replies gathered; a promise when the transport wants the writer to wait. */
@@ -487,9 +448,7 @@ export class Connection implements SessionInfo {
   private timedOut(): void {
     if (this.ended) return;
     this.session.shutdown(Replies.timeout);
-    const stream = this.message?.stream;
-    if (stream !== undefined)
-      stream.destroy(new EsmtpError('ETIMEOUT', 'the client was too slow sending the message'));
+    this.message?.abort(new EsmtpError('ETIMEOUT', 'the client was too slow sending the message'));
     this.message = undefined;
     this.pump();
   }

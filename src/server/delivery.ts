@@ -1,0 +1,51 @@
+/**
+ * One message on its way to `onData`: the Readable the hook reads, with backpressure, and the
+ * hook's verdict.
+ * @module
+ */
+import { Readable } from 'node:stream';
+import type { Verdict } from './hooks.js';
+
+export class Delivery {
+  readonly stream: Readable;
+  /** Settles once the hook has returned, with its verdict. */
+  readonly outcome: Promise<Verdict>;
+  /** The stream holds as much as it wants until the hook reads some. */
+  full = false;
+
+  /**
+   * `hand` gives the stream to the hook and returns its verdict; `wantsMore` is called when the
+   * hook has read what filled the stream.
+   */
+  constructor(hand: (stream: Readable) => Verdict | Promise<Verdict>, wantsMore: () => void) {
+    const stream = new Readable({
+      read: () => {
+        this.full = false;
+        wantsMore();
+      },
+    });
+    // The stream may be errored by us (abort); a hook that never listens must not crash the process.
+    stream.on('error', () => {});
+    this.stream = stream;
+    this.outcome = Promise.resolve(hand(stream)).then((verdict) => {
+      // No hook, or one that returned before reading it all: the rest is dropped, not stalled on.
+      if (!stream.destroyed) stream.resume();
+      return verdict;
+    });
+  }
+
+  push(bytes: Uint8Array): void {
+    if (!this.stream.push(bytes)) this.full = true;
+  }
+
+  /** The whole message has been pushed. */
+  end(): void {
+    this.stream.push(null);
+  }
+
+  /** The message will not be delivered: the hook's stream errors with `reason`. */
+  abort(reason: Error): void {
+    if (!this.stream.destroyed) this.stream.destroy(reason);
+    this.full = false;
+  }
+}

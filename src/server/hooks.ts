@@ -1,0 +1,32 @@
+/**
+ * Running an application hook: synchronously when it returns a plain value, so that the common
+ * case costs no promise; awaited when it returns one.
+ * @module
+ */
+import { SmtpError } from '../protocol/errors.js';
+import { Replies } from '../protocol/replies.js';
+import type { Reply } from '../protocol/reply.js';
+
+/** A hook's verdict: undefined when it accepted, else the reply to send. */
+export type Verdict = Reply | undefined;
+
+/**
+ * Runs `run`: its verdict at once when it returned a plain value or threw, a promise of it when it
+ * returned a promise. A thrown `SmtpError` refuses with its reply; anything else is a bug in the
+ * hook, given to `report`, and refuses with 451.
+ */
+export function runHook(run: () => unknown, report: (error: unknown) => void): Verdict | Promise<Verdict> {
+  const refusal = (error: unknown): Reply => {
+    if (error instanceof SmtpError) return error.reply;
+    report(error);
+    return Replies.localError;
+  };
+  let result: unknown;
+  try {
+    result = run();
+  } catch (error) {
+    return refusal(error);
+  }
+  if (typeof (result as PromiseLike<unknown> | undefined)?.then !== 'function') return undefined;
+  return Promise.resolve(result).then(() => undefined, refusal);
+}
