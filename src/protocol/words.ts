@@ -4,8 +4,8 @@
  * @module
  */
 
-const CRS = 0x0d0d0d0d;
-const LFS = 0x0a0a0a0a;
+const TOP_FIVE_BITS = 0xf8f8f8f8;
+const LOW_CONTROLS = 0x08080808;
 const ONES = 0x01010101;
 const HIGH = 0x80808080;
 
@@ -27,16 +27,18 @@ export class WordView {
 
   /**
    * From byte `i`, which must start a word (`((i - start) & 3) === 0`, tested inline by callers
-   * as it runs once per byte), the first byte that may be CR or LF.
+   * as it runs once per byte), the offset of the first word that may hold a CR or LF, or of the
+   * end of the words.
    */
   skipPlainWords(i: number): number {
     const words = this.words;
     let w = (i - this.start) >> 2;
     while (w < words.length) {
-      const x = words[w] as number;
-      const cr = x ^ CRS;
-      const lf = x ^ LFS;
-      if ((((cr - ONES) & ~cr) | ((lf - ONES) & ~lf)) & HIGH) break;
+      // CR (0x0D) and LF (0x0A) are among the eight bytes 0x08 to 0x0F, the only ones whose top
+      // five bits are 00001: one zero-byte test finds them all. TAB and the five other control
+      // bytes there are false alarms, which the caller's byte loop clears.
+      const y = ((words[w] as number) & TOP_FIVE_BITS) ^ LOW_CONTROLS;
+      if ((y - ONES) & ~y & HIGH) break;
       w++;
     }
     return this.start + w * 4;

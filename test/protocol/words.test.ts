@@ -11,7 +11,7 @@ const viewArb = fc
     fc.array(
       fc.oneof(
         { weight: 8, arbitrary: fc.integer({ min: 0x20, max: 0x7e }) },
-        { weight: 1, arbitrary: fc.constantFrom(0x0d, 0x0a, 0x2e, 0x80, 0xff) },
+        { weight: 1, arbitrary: fc.constantFrom(0x0d, 0x0a, 0x2e, 0x80, 0xff, 0x09, 0x08, 0x0f, 0x07, 0x10) },
       ),
       { maxLength: 200 },
     ),
