@@ -33,10 +33,17 @@ export class WordView {
   skipPlainWords(i: number): number {
     const words = this.words;
     let w = (i - this.start) >> 2;
+    // CR (0x0D) and LF (0x0A) are among the eight bytes 0x08 to 0x0F, the only ones whose top five
+    // bits are 00001: one zero-byte test finds them all. TAB and the five other control bytes
+    // there are false alarms, which the caller's byte loop clears. Two words a turn, then one.
+    const last = words.length - 1;
+    while (w < last) {
+      const y = ((words[w] as number) & TOP_FIVE_BITS) ^ LOW_CONTROLS;
+      const z = ((words[w + 1] as number) & TOP_FIVE_BITS) ^ LOW_CONTROLS;
+      if ((((y - ONES) & ~y) | ((z - ONES) & ~z)) & HIGH) break;
+      w += 2;
+    }
     while (w < words.length) {
-      // CR (0x0D) and LF (0x0A) are among the eight bytes 0x08 to 0x0F, the only ones whose top
-      // five bits are 00001: one zero-byte test finds them all. TAB and the five other control
-      // bytes there are false alarms, which the caller's byte loop clears.
       const y = ((words[w] as number) & TOP_FIVE_BITS) ^ LOW_CONTROLS;
       if ((y - ONES) & ~y & HIGH) break;
       w++;
