@@ -61,7 +61,7 @@ export class DotStuffer {
     const words = WordView.of(chunk);
     let { afterCr, atLineStart } = this;
     for (let i = 0; i < len; i++) {
-      if (!afterCr && !atLineStart && words !== undefined && ((i - words.start) & 3) === 0) {
+      if (!afterCr && !atLineStart && words !== undefined) {
         i = words.skipPlainWords(i);
         if (i >= len) break;
       }

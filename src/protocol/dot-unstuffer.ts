@@ -79,7 +79,7 @@ export class DotUnstuffer {
     let segment = 0; // start of the bytes not yet emitted
     let i = 0;
     while (i < len) {
-      if (state === State.Mid && words !== undefined && ((i - words.start) & 3) === 0) {
+      if (state === State.Mid && words !== undefined) {
         i = words.skipPlainWords(i);
         if (i >= len) break;
       }

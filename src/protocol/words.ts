@@ -4,11 +4,6 @@
  * @module
  */
 
-const TOP_FIVE_BITS = 0xf8f8f8f8;
-const LOW_CONTROLS = 0x08080808;
-const ONES = 0x01010101;
-const HIGH = 0x80808080;
-
 /** The aligned 32-bit words inside a chunk, and how many bytes come before the first. */
 export class WordView {
   private constructor(
@@ -25,27 +20,26 @@ export class WordView {
     return new WordView(new Uint32Array(chunk.buffer, chunk.byteOffset + head, count), head);
   }
 
-  /**
-   * From byte `i`, which must start a word (`((i - start) & 3) === 0`, tested inline by callers
-   * as it runs once per byte), the offset of the first word that may hold a CR or LF, or of the
-   * end of the words.
-   */
+  /** From byte `i`, the first byte that may be CR or LF (only whole aligned words are skipped). */
   skipPlainWords(i: number): number {
+    const offset = i - this.start;
+    if (offset < 0 || (offset & 3) !== 0) return i;
     const words = this.words;
-    let w = (i - this.start) >> 2;
+    let w = offset >> 2;
     // CR (0x0D) and LF (0x0A) are among the eight bytes 0x08 to 0x0F, the only ones whose top five
-    // bits are 00001: one zero-byte test finds them all. TAB and the five other control bytes
-    // there are false alarms, which the caller's byte loop clears. Two words a turn, then one.
+    // bits are 00001: one zero-byte test on (x & 0xF8..) ^ 0x08.. finds them all. TAB and the five
+    // other control bytes there are false alarms, which the caller's byte loop clears. Two words
+    // a turn, then one. The masks are written out: a module constant would be a load per turn.
     const last = words.length - 1;
     while (w < last) {
-      const y = ((words[w] as number) & TOP_FIVE_BITS) ^ LOW_CONTROLS;
-      const z = ((words[w + 1] as number) & TOP_FIVE_BITS) ^ LOW_CONTROLS;
-      if ((((y - ONES) & ~y) | ((z - ONES) & ~z)) & HIGH) break;
+      const y = ((words[w] as number) & 0xf8f8f8f8) ^ 0x08080808;
+      const z = ((words[w + 1] as number) & 0xf8f8f8f8) ^ 0x08080808;
+      if ((((y - 0x01010101) & ~y) | ((z - 0x01010101) & ~z)) & 0x80808080) break;
       w += 2;
     }
     while (w < words.length) {
-      const y = ((words[w] as number) & TOP_FIVE_BITS) ^ LOW_CONTROLS;
-      if ((y - ONES) & ~y & HIGH) break;
+      const y = ((words[w] as number) & 0xf8f8f8f8) ^ 0x08080808;
+      if ((y - 0x01010101) & ~y & 0x80808080) break;
       w++;
     }
     return this.start + w * 4;
@@ -56,7 +50,7 @@ export class WordView {
     const words = this.words;
     let any = 0;
     for (let w = 0; w < words.length; w++) any |= words[w] as number;
-    return (any & HIGH) !== 0;
+    return (any & 0x80808080) !== 0;
   }
 
   /** The byte offset just after the last whole word. */

@@ -32,13 +32,12 @@ describe('word scans', () => {
     );
   });
 
-  it('property: skipPlainWords never skips a CR or LF and stops only at whole words', () => {
+  it('property: skipPlainWords never skips a CR or LF', () => {
     fc.assert(
       fc.property(viewArb, fc.nat(), (view, from) => {
         const words = WordView.of(view);
         if (words === undefined) return;
         const start = from % (view.length + 1);
-        if (((start - words.start) & 3) !== 0 || start < words.start) return;
         const stop = words.skipPlainWords(start);
         expect(stop).toBeGreaterThanOrEqual(start);
         for (let i = start; i < stop; i++) expect([13, 10]).not.toContain(view[i]);
