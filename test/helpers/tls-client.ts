@@ -1,6 +1,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { type Reply, ReplyParser } from '../../src/protocol/index.js';
+import { Signal } from './signal.js';
 
 /**
  * A raw SMTP client over TCP that can start TLS, for the TLS tests: it writes exactly what it is
@@ -9,7 +10,7 @@ import { type Reply, ReplyParser } from '../../src/protocol/index.js';
 export class SocketClient {
   private parser = new ReplyParser();
   private queue: Reply[] = [];
-  private waiters: (() => void)[] = [];
+  private readonly changed = new Signal();
   private ended = false;
   /** Bytes received (as text) since the last TLS start. */
   received = '';
@@ -57,13 +58,7 @@ export class SocketClient {
     while (this.queue.length === 0) {
       if (this.ended) throw new Error(`closed; received ${JSON.stringify(this.received)}`);
       if (Date.now() > deadline) throw new Error(`no reply; received ${JSON.stringify(this.received)}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, deadline - Date.now());
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await this.changed.wait(deadline - Date.now());
     }
     return this.queue.shift() as Reply;
   }
@@ -100,18 +95,12 @@ export class SocketClient {
       this.received += chunk.toString('latin1');
       this.parser.push(chunk);
       for (let r = this.parser.next(); r !== undefined; r = this.parser.next()) this.queue.push(r);
-      this.wake();
+      this.changed.notify();
     });
     socket.on('close', () => {
       this.ended = true;
-      this.wake();
+      this.changed.notify();
     });
     socket.on('error', () => {});
-  }
-
-  private wake(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w();
   }
 }
