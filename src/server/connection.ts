@@ -412,8 +412,10 @@ export class Connection implements SessionInfo {
   }
 
   private runHook(run: () => unknown): Verdict | Promise<Verdict> {
-    return runHook(run, (error) => this.host.hookError(error, this));
+    return runHook(run, this.reportHookError);
   }
+
+  private readonly reportHookError = (error: unknown) => this.host.hookError(error, this);
 
   /** Writes the replies gathered; a promise when the transport wants the writer to wait. */
   private flush(): Promise<void> | undefined {

@@ -16,17 +16,21 @@ export type Verdict = Reply | undefined;
  * hook, given to `report`, and refuses with 451.
  */
 export function runHook(run: () => unknown, report: (error: unknown) => void): Verdict | Promise<Verdict> {
-  const refusal = (error: unknown): Reply => {
-    if (error instanceof SmtpError) return error.reply;
-    report(error);
-    return Replies.localError;
-  };
   let result: unknown;
   try {
     result = run();
   } catch (error) {
-    return refusal(error);
+    return refusal(error, report);
   }
   if (typeof (result as PromiseLike<unknown> | undefined)?.then !== 'function') return undefined;
-  return Promise.resolve(result).then(() => undefined, refusal);
+  return Promise.resolve(result).then(
+    () => undefined,
+    (error: unknown) => refusal(error, report),
+  );
+}
+
+function refusal(error: unknown, report: (error: unknown) => void): Reply {
+  if (error instanceof SmtpError) return error.reply;
+  report(error);
+  return Replies.localError;
 }
