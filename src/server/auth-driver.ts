@@ -3,11 +3,11 @@
  * turns what it finds into the application's decision, through the `auth` hooks.
  * @module
  */
-import { SmtpError } from '../protocol/errors.js';
 import type { Reply } from '../protocol/reply.js';
 import type { ServerMechanism } from '../sasl/types.js';
 import { XOAUTH2_FAILURE } from '../sasl/xoauth2.js';
 import { AuthReplies } from '../session/auth-lines.js';
+import { hookBug, isRefusal } from './hooks.js';
 import type { ServerAuthOptions, SessionInfo } from './options.js';
 import { serverMechanism } from './sasl-mechanisms.js';
 
@@ -91,8 +91,8 @@ export class AuthDriver {
     try {
       return await run();
     } catch (error) {
-      if (error instanceof SmtpError) return error.reply;
-      throw error;
+      if (isRefusal(error)) return error.reply;
+      throw hookBug(error);
     }
   }
 }

@@ -30,7 +30,23 @@ export function runHook(run: () => unknown, report: (error: unknown) => void): V
 }
 
 function refusal(error: unknown, report: (error: unknown) => void): Reply {
-  if (error instanceof SmtpError) return error.reply;
-  report(error);
+  if (isRefusal(error)) return error.reply;
+  report(hookBug(error));
   return Replies.localError;
+}
+
+/** A hook refused properly: an SmtpError with a 4xx or 5xx reply. */
+export function isRefusal(error: unknown): error is SmtpError {
+  return error instanceof SmtpError && error.code >= 400;
+}
+
+/**
+ * What to report for a hook error that is not a proper refusal. A "refusal" with a positive code
+ * would tell the client that what was refused succeeded, so it is a bug like any other.
+ */
+export function hookBug(error: unknown): unknown {
+  if (!(error instanceof SmtpError)) return error;
+  return new RangeError(`a hook refused with ${error.code}; a refusal needs a 4xx or 5xx code`, {
+    cause: error,
+  });
 }
