@@ -68,3 +68,31 @@ describe('the pure layers stay pure (DESIGN.md: imports point down)', () => {
     }
   }
 });
+
+describe('both builds in one process (the dual-package hazard)', () => {
+  it("an SmtpError from require('esmtp') refuses in a server loaded with import, and errors match across builds", () => {
+    const script = `
+      import { createRequire } from 'node:module';
+      const esm = await import('esmtp');
+      const cjs = createRequire(import.meta.url)('esmtp');
+      const server = new esm.SmtpServer({
+        onRcptTo() { throw new cjs.SmtpError(550, '5.7.1', 'relaying denied'); },
+      });
+      const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
+      const client = await cjs.SmtpClient.connect('smtp://127.0.0.1:' + port, { tls: 'none' });
+      let refused;
+      try {
+        await client.send({ from: 'a@example.com', to: ['b@example.org'] }, 'Subject: x\\r\\n\\r\\nx\\r\\n');
+      } catch (error) {
+        refused = error;
+      }
+      await client.quit();
+      await server.close();
+      console.log(refused.reply.code, refused instanceof esm.EsmtpError, refused instanceof cjs.EsmtpError);
+      const plain = new cjs.SmtpError(451, 'x');
+      console.log(plain instanceof esm.SmtpError, plain instanceof esm.EsmtpError, new Error('x') instanceof esm.SmtpError);
+    `;
+    const out = node(['--input-type=module', '-e', script]);
+    expect(out.trim().split('\n')).toEqual(['550 true true', 'true false false']);
+  });
+});

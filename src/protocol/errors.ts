@@ -10,9 +10,35 @@
  */
 import { type Reply, reply, replyText } from './reply.js';
 
-/** An SMTP reply carried as an error. */
+// The package ships an ES module and a CommonJS build; an application can load both (the
+// dual-package hazard), and then each build has its own classes. `instanceof` checks these
+// registry-wide brands instead of the class identity, so an error made by one build is recognised by
+// the other.
+const SMTP_ERROR = Symbol.for('esmtp.SmtpError');
+const ESMTP_ERROR = Symbol.for('esmtp.EsmtpError');
+
+/**
+ * `instanceof` for a branded class: any object carrying the brand, from either build; a subclass
+ * keeps the ordinary prototype check.
+ */
+function branded(
+  cls: abstract new (...args: never[]) => unknown,
+  brand: symbol,
+  self: unknown,
+  value: unknown,
+): boolean {
+  if (self !== cls) return Function.prototype[Symbol.hasInstance].call(self, value);
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+}
+
+/**
+ * An SMTP reply carried as an error. A server hook throws one to refuse with its reply, so there it
+ * must carry a 4xx or 5xx code: one with a 2xx or 3xx code is not sent (it is a bug in the hook: the
+ * client gets 451 4.3.0 and the server an `error` event).
+ */
 export class SmtpError extends Error {
   override readonly name = 'SmtpError';
+  declare readonly [SMTP_ERROR]: true;
   /** The reply this error stands for, as it goes on the wire. */
   readonly reply: Reply;
 
@@ -33,6 +59,11 @@ export class SmtpError extends Error {
     }
     super(replyText(r));
     this.reply = r;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `instanceof` was asked about
+    return branded(SmtpError, SMTP_ERROR, this, value);
   }
 
   /** The numeric reply code, such as 550. */
@@ -72,6 +103,7 @@ export type EsmtpErrorCode =
 /** A typed, non-reply error. Branch on `code`. */
 export class EsmtpError extends Error {
   override readonly name = 'EsmtpError';
+  declare readonly [ESMTP_ERROR]: true;
   readonly code: EsmtpErrorCode;
   /** The server reply behind this error, when there was one. */
   readonly reply: Reply | undefined;
@@ -81,4 +113,13 @@ export class EsmtpError extends Error {
     this.code = code;
     this.reply = options.reply;
   }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `instanceof` was asked about
+    return branded(EsmtpError, ESMTP_ERROR, this, value);
+  }
 }
+
+// On the prototypes, so that every instance carries the brand at no cost per error.
+Object.defineProperty(SmtpError.prototype, SMTP_ERROR, { value: true });
+Object.defineProperty(EsmtpError.prototype, ESMTP_ERROR, { value: true });
