@@ -65,7 +65,7 @@ const BASE64_OR_EQUALS = /^(?:[A-Za-z0-9+/]+={0,2}|=)$/;
 /**
  * Parses one command line (without its CRLF). Verbs and `FROM:`/`TO:` are case-insensitive.
  * Throws an {@link SmtpError} with the reply a server should send: 500 5.5.2 for a malformed line,
- * 501 for bad arguments, 555 for unknown parameters, 553 5.6.7 for a non-ASCII sender without SMTPUTF8.
+ * 501 for bad arguments (`MAIL` without `FROM:` among them), 555 for unknown parameters, 553 5.6.7 for a non-ASCII sender without SMTPUTF8.
  * A verb it does not know is not an error: it parses as `UNKNOWN`.
  */
 export function parseCommand(line: string, options: ParseCommandOptions = {}): Command {
@@ -165,7 +165,7 @@ function withArgument(verb: string, argument: string | undefined): string {
 
 function parseMail(line: string, start: number, allowed: ReadonlySet<MailKeyword>): Command {
   const bad = Replies.badSenderSyntax;
-  const [pathText, rest] = splitPath(line, start, 'FROM:', bad);
+  const [pathText, rest] = splitPath(line, start, 'FROM:', Replies.mailSyntax, bad);
   const from = parsePath(pathText, 'reverse', { syntaxError: bad });
   const params = parseMailParameters(rest, allowed);
   if (from?.utf8 && !params.smtputf8) throw new SmtpError(Replies.utf8NotAllowed);
@@ -174,7 +174,7 @@ function parseMail(line: string, start: number, allowed: ReadonlySet<MailKeyword
 
 function parseRcpt(line: string, start: number, allowed: ReadonlySet<RcptKeyword>): Command {
   const bad = Replies.badRecipientSyntax;
-  const [pathText, rest] = splitPath(line, start, 'TO:', bad);
+  const [pathText, rest] = splitPath(line, start, 'TO:', Replies.rcptSyntax, bad);
   const to = parsePath(pathText, 'forward', { syntaxError: bad }) as Address;
   const params = parseRcptParameters(rest, allowed);
   return { verb: 'RCPT', to, params };
@@ -183,11 +183,16 @@ function parseRcpt(line: string, start: number, allowed: ReadonlySet<RcptKeyword
 /**
  * Splits `FROM:<path> params`, found in `line` from `from` on, into the path (with brackets) and the
  * parameter text. A space after the colon is tolerated, as many clients send one; a path without
- * brackets is not.
+ * brackets is not. Without the prefix the verb is known but its argument is wrong: `noPrefix` (501).
  */
-function splitPath(line: string, from: number, prefix: string, bad: SmtpError['reply']): [string, string] {
-  if (from > line.length || !matchesIgnoringCase(line, from, prefix))
-    throw new SmtpError(Replies.syntaxError);
+function splitPath(
+  line: string,
+  from: number,
+  prefix: string,
+  noPrefix: SmtpError['reply'],
+  bad: SmtpError['reply'],
+): [string, string] {
+  if (from > line.length || !matchesIgnoringCase(line, from, prefix)) throw new SmtpError(noPrefix);
   const argument = line;
   let start = from + prefix.length;
   while (argument[start] === ' ') start++;

@@ -38,6 +38,8 @@ export const Replies = {
   badSenderSyntax: reply(501, '5.1.7', 'Bad sender address syntax'),
   badRecipientSyntax: reply(501, '5.1.3', 'Bad recipient address syntax'),
   badParameter: reply(501, '5.5.4', 'Syntax error in parameters'),
+  mailSyntax: reply(501, '5.5.4', 'Syntax error: MAIL FROM:<address> expected'),
+  rcptSyntax: reply(501, '5.5.4', 'Syntax error: RCPT TO:<address> expected'),
   notImplemented: reply(502, '5.5.1', 'Command not implemented'),
   badSequence: reply(503, '5.5.1', 'Bad sequence of commands'),
   unknownParameter: reply(555, '5.5.4', 'Parameter not recognized or not implemented'),

@@ -69,8 +69,11 @@ describe('commands (RFC 5321 4.1.1)', () => {
     expect(replyOf(() => parseCommand('MAIL FROM:<a@b.org'))).toBe('501 5.1.7');
     expect(replyOf(() => parseCommand('RCPT TO:<a@b.org'))).toBe('501 5.1.3');
     expect(replyOf(() => parseCommand('RCPT TO:<>'))).toBe('501 5.1.3');
-    expect(replyOf(() => parseCommand('MAIL TO:<a@b.org>'))).toBe('500 5.5.2');
-    expect(replyOf(() => parseCommand('MAIL'))).toBe('500 5.5.2');
+    // A known verb with a bad argument: 501, not 500 (RFC 5321 4.2.4).
+    expect(replyOf(() => parseCommand('MAIL TO:<a@b.org>'))).toBe('501 5.5.4');
+    expect(replyOf(() => parseCommand('MAIL'))).toBe('501 5.5.4');
+    expect(replyOf(() => parseCommand('MAIL <a@example.com>'))).toBe('501 5.5.4');
+    expect(replyOf(() => parseCommand('RCPT <a@example.com>'))).toBe('501 5.5.4');
     expect(replyOf(() => parseCommand('RCPT TO:<a@b.org> FOO=1'))).toBe('555 5.5.4');
   });
 
