@@ -93,7 +93,11 @@ export class MessageReader {
     emit(this.normalizer === undefined ? bytes : this.normalizer.push(bytes));
   }
 
+  /**
+   * A message over the size limit is refused with 552 even when a bare line end was found first:
+   * which one comes first in the input depends on how TCP split it, and the reply must not.
+   */
   private abort(reason: Reply): void {
-    this.aborted ??= reason;
+    if (this.aborted === undefined || reason === Replies.messageTooBig) this.aborted = reason;
   }
 }
