@@ -53,11 +53,11 @@ export class MessageReader {
   }
 
   /** One refused BDAT chunk whose octets are read past and dropped. */
-  static discard(size: number, refusal: Reply): MessageReader {
+  static discard(size: number, last: boolean, refusal: Reply): MessageReader {
     const reader = new MessageReader(Number.POSITIVE_INFINITY, undefined, undefined, false);
     reader.aborted = refusal;
     reader.abortReported = true; // nothing was started, so there is nothing to abort
-    reader.nextChunk(size, true);
+    reader.nextChunk(size, last);
     return reader;
   }
 

@@ -64,6 +64,12 @@ export class ServerSession {
   private pendingRcpt: Recipient | undefined;
   private message: MessageReader | undefined; // the message in progress
   private body: MessageReader | undefined; // what reads the input in Body mode
+  /**
+   * Why a chunked message failed before its last chunk: the BDATs the client pipelined behind the
+   * failed one are read past with this reply, and not counted as errors (RFC 3030 4.2: the client
+   * stops sending, but chunks already on their way still arrive).
+   */
+  private refusedChunks: Reply | undefined;
   private invalid = 0;
   private capabilities: Capabilities | undefined;
   /** The ESMTP parameters accepted, worked out once per EHLO rather than on every command. */
@@ -263,6 +269,10 @@ export class ServerSession {
       if (message === this.message) {
         this.message = undefined;
         this.transaction = undefined;
+        if (!message.last) this.refusedChunks = message.aborted;
+        this.emitReply(message.aborted);
+      } else if (message.aborted === this.refusedChunks) {
+        if (message.last) this.refusedChunks = undefined;
         this.emitReply(message.aborted);
       } else if (message.aborted === Replies.badSequence) this.error(message.aborted);
       else this.emitReply(message.aborted);
@@ -295,6 +305,7 @@ export class ServerSession {
   }
 
   private dispatch(command: Command): void {
+    if (command.verb !== 'BDAT') this.refusedChunks = undefined;
     switch (command.verb) {
       case 'EHLO':
       case 'HELO':
@@ -398,7 +409,7 @@ export class ServerSession {
     const refusal = this.tlsRequired()
       ? AuthReplies.tlsRequired
       : t === undefined
-        ? Replies.badSequence
+        ? (this.refusedChunks ?? Replies.badSequence)
         : t.recipients.length === 0
           ? t.rcptAttempts > 0
             ? Replies.noValidRecipients
@@ -406,7 +417,7 @@ export class ServerSession {
           : undefined;
     if (t === undefined || refusal !== undefined) {
       // RFC 3030 2: the chunk's octets follow whatever the reply; read them past, never as commands.
-      this.readBody(MessageReader.discard(size, refusal ?? Replies.badSequence));
+      this.readBody(MessageReader.discard(size, last, refusal ?? Replies.badSequence));
       return;
     }
     if (this.message === undefined) {

@@ -365,8 +365,25 @@ describe('CHUNKING (RFC 3030)', () => {
     await ready(client);
     expect(code(await chunk(client, 'BDAT 6\r\n123456'))).toBe('250 2.0.0');
     expect(code(await chunk(client, 'BDAT 6\r\n789012'))).toBe('552 5.3.4');
-    expect(code(await chunk(client, 'BDAT 1 LAST\r\nx'))).toBe('503 5.5.1');
+    expect(code(await chunk(client, 'BDAT 1 LAST\r\nx'))).toBe('552 5.3.4');
     expect(delivered).toHaveLength(0);
+    expect(code(await chunk(client, 'BDAT 1 LAST\r\nx'))).toBe('503 5.5.1'); // that message is over
+  });
+
+  it('3030 4.2: chunks pipelined behind a refused one get its reply and are not counted as errors', async () => {
+    const { server, delivered } = collectingServer({ limits: { messageSize: 100, invalidCommands: 3 } });
+    const client = await RawClient.ready(server);
+    await ready(client);
+    const chunks = 40; // far more than the error limit
+    client.send(`${'BDAT 10\r\n0123456789'.repeat(chunks)}BDAT 0 LAST\r\n`);
+    const replies = (await client.replies(chunks + 1)).map(code);
+    expect(replies.slice(0, 10)).toEqual(Array(10).fill('250 2.0.0'));
+    expect(replies.slice(10)).toEqual(Array(chunks - 9).fill('552 5.3.4'));
+    // The connection is still usable, and its error count untouched.
+    await ready(client);
+    expect(code(await chunk(client, 'BDAT 5 LAST\r\nhello'))).toBe('250 2.0.0');
+    expect(delivered.map((d) => d.body)).toEqual(['hello']);
+    expect(client.isClosed).toBe(false);
   });
 
   it('a BDAT whose size cannot be read gets 501 and the connection is closed', async () => {
