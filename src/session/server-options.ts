@@ -35,7 +35,11 @@ export interface ServerLimits {
   recipients?: number;
   /** Longest command line in octets, CRLF included. Default 4096 (RFC 5321 asks for 512 at least). */
   commandLineLength?: number;
-  /** Errors (bad syntax, bad sequence, unknown commands) before 421 and close. Default 10. */
+  /**
+   * Errors before 421 and close, counted together: bad syntax, bad sequence, unknown commands,
+   * unknown SASL mechanisms, cancelled or malformed AUTH exchanges, commands refused for want of
+   * TLS or AUTH. Default 10.
+   */
   invalidCommands?: number;
 }
 

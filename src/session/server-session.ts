@@ -274,8 +274,8 @@ export class ServerSession {
       } else if (message.aborted === this.refusedChunks) {
         if (message.last) this.refusedChunks = undefined;
         this.emitReply(message.aborted);
-      } else if (message.aborted === Replies.badSequence) this.error(message.aborted);
-      else this.emitReply(message.aborted);
+      } else if (message.aborted === Replies.noValidRecipients) this.emitReply(message.aborted);
+      else this.error(message.aborted); // a BDAT out of sequence, or before STARTTLS
       return;
     }
     if (!message.last) {
@@ -353,10 +353,10 @@ export class ServerSession {
   }
 
   private mail(from: Address | null, params: MailParameters): void {
-    if (this.tlsRequired()) return this.emitReply(AuthReplies.tlsRequired);
+    if (this.tlsRequired()) return this.error(AuthReplies.tlsRequired);
     if (this.heloName === undefined || this.transaction !== undefined) return this.error(Replies.badSequence);
     if (this.options.auth?.required && this.authenticatedUser === undefined) {
-      return this.emitReply(AuthReplies.authRequired);
+      return this.error(AuthReplies.authRequired);
     }
     if (params.size !== undefined && params.size > this.options.messageSize) {
       return this.emitReply(Replies.messageTooBig);
@@ -373,7 +373,7 @@ export class ServerSession {
   }
 
   private rcpt(to: Address, params: RcptParameters): void {
-    if (this.tlsRequired()) return this.emitReply(AuthReplies.tlsRequired);
+    if (this.tlsRequired()) return this.error(AuthReplies.tlsRequired);
     const t = this.transaction;
     if (t === undefined || this.message !== undefined) return this.error(Replies.badSequence);
     t.rcptAttempts++;
@@ -384,7 +384,7 @@ export class ServerSession {
   }
 
   private data(): void {
-    if (this.tlsRequired()) return this.emitReply(AuthReplies.tlsRequired);
+    if (this.tlsRequired()) return this.error(AuthReplies.tlsRequired);
     const t = this.transaction;
     if (t === undefined || t.chunked) return this.error(Replies.badSequence);
     if (t.recipients.length === 0) {
@@ -493,8 +493,8 @@ export class ServerSession {
   private auth(mechanism: string, initialResponse: string | undefined): void {
     const auth = this.options.auth;
     if (auth === undefined) return this.error(Replies.notImplemented);
-    if (this.tlsRequired()) return this.emitReply(AuthReplies.tlsRequired);
-    if (!this.secureConnection && !auth.allowInsecure) return this.emitReply(AuthReplies.encryptionRequired);
+    if (this.tlsRequired()) return this.error(AuthReplies.tlsRequired);
+    if (!this.secureConnection && !auth.allowInsecure) return this.error(AuthReplies.encryptionRequired);
     if (
       this.heloName === undefined ||
       this.authenticatedUser !== undefined ||
@@ -502,11 +502,11 @@ export class ServerSession {
     ) {
       return this.error(Replies.badSequence);
     }
-    if (!auth.mechanisms.includes(mechanism)) return this.emitReply(AuthReplies.unknownMechanism);
+    if (!auth.mechanisms.includes(mechanism)) return this.error(AuthReplies.unknownMechanism);
     let response: Uint8Array | undefined;
     if (initialResponse !== undefined) {
       const line = readAuthLine(initialResponse);
-      if ('end' in line) return this.emitReply(line.end);
+      if ('end' in line) return this.error(line.end);
       response = line.bytes;
     }
     this.authMechanism = mechanism;
@@ -522,8 +522,8 @@ export class ServerSession {
         : readAuthLine(String.fromCharCode(...event.bytes.subarray(0, 16384)));
     if ('end' in line) {
       this.endAuth();
-      this.emitReply(line.end);
       this.out.push({ type: 'auth-end' });
+      this.error(line.end);
       return;
     }
     this.ask('auth', { type: 'auth', mechanism, response: line.bytes });
@@ -584,7 +584,11 @@ export class ServerSession {
     this.out.push({ type: 'message-abort', reason });
   }
 
-  /** A client error: reply, and close after too many. */
+  /**
+   * A client error: reply, and close after too many. Every error counts against the one limit
+   * (Postfix's hard error limit): bad syntax and sequence, unknown mechanisms, cancelled or
+   * malformed AUTH exchanges, commands refused for want of TLS or AUTH.
+   */
   private error(r: Reply): void {
     this.emitReply(r);
     this.countError();

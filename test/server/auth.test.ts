@@ -190,6 +190,37 @@ describe('AUTH rules (RFC 4954 4)', () => {
     expect(code(await client.command('NOOP'))).toBe('250 2.0.0');
   });
 
+  describe('every AUTH error counts against the error limit, then 421 and close', () => {
+    const rounds: Record<string, readonly string[]> = {
+      'AUTH PLAIN then *': ['AUTH PLAIN', '*'],
+      'AUTH LOGIN cancelled': ['AUTH LOGIN', '*'],
+      'bad base64 in the initial response': ['AUTH PLAIN not*base64'],
+      'bad base64 in a response': ['AUTH LOGIN', 'YWxpY2U'],
+      'an unknown mechanism': ['AUTH GSSAPI'],
+      'an over-long response': ['AUTH PLAIN', 'x'.repeat(13000)],
+    };
+    for (const [name, lines] of Object.entries(rounds)) {
+      it(name, async () => {
+        const client = await secureClient(authServer({}, { limits: { invalidCommands: 5 } }));
+        // 200 rounds are written at once; the server must stop answering them long before.
+        client.send(`${Array(200).fill(lines.join('\r\n')).join('\r\n')}\r\n`);
+        await client.closed();
+        const codes = client.transcript.split('\r\n').filter((l) => /^[45]\d\d /.test(l));
+        expect(codes).toHaveLength(6);
+        expect(codes.at(-1)).toMatch(/^421 4\.7\.0/);
+      });
+    }
+
+    it('AUTH over cleartext (538) counts too', async () => {
+      const client = RawClient.connect(authServer({}, { limits: { invalidCommands: 3 } }));
+      await client.reply();
+      await client.command('EHLO client.example');
+      client.send('AUTH PLAIN\r\n'.repeat(50));
+      await client.closed();
+      expect(client.transcript).toMatch(/(538 5\.7\.11 [^\r]*\r\n){3}421 4\.7\.0/);
+    });
+  });
+
   it('bad credentials give 535 5.7.8; after 3 failures, 421 and close', async () => {
     const client = await secureClient();
     for (let i = 0; i < 2; i++)
