@@ -53,7 +53,9 @@ export class NodeTransport implements Transport {
   async startTls(options: object, server: boolean): Promise<void> {
     if (server) this.serverTrust = trustedCertificates((options as TLSSocketOptions).ca);
     const plain = this.socket;
-    plain.removeAllListeners('data');
+    // From here on only the TLS socket speaks for the connection. Bun closes the plain socket as it
+    // hands it over, before a refused handshake says why: heard there, that close would hide ETLS.
+    this.unlisten(plain);
     // A server wraps the socket and waits for the client's hello; a client starts the handshake.
     const secure = server
       ? new TLSSocket(plain, { ...(options as TLSSocketOptions), isServer: true })
@@ -77,10 +79,21 @@ export class NodeTransport implements Transport {
   private listen(socket: Socket): void {
     const handlers = this.handlers as TransportHandlers;
     socket.on('data', (chunk: Buffer) => handlers.data(chunk));
-    socket.on('error', (error) => this.finish(error));
-    socket.on('close', () => this.finish());
-    socket.on('end', () => this.finish());
+    socket.on('error', this.failed);
+    socket.on('close', this.closed);
+    socket.on('end', this.closed);
   }
+
+  /** Stops hearing `socket`. The TLS socket that wraps it forwards its errors, so none goes unheard. */
+  private unlisten(socket: Socket): void {
+    socket.removeAllListeners('data');
+    socket.off('error', this.failed);
+    socket.off('close', this.closed);
+    socket.off('end', this.closed);
+  }
+
+  private readonly failed = (error: Error) => this.finish(error);
+  private readonly closed = () => this.finish();
 
   pause(): void {
     this.socket.pause();
