@@ -12,12 +12,17 @@ export class Delivery {
   readonly outcome: Promise<Verdict>;
   /** The stream holds as much as it wants until the hook reads some. */
   full = false;
+  /** The hook no longer reads: the rest of the message is read from the client and dropped. */
+  private dropping = false;
 
   /**
    * `hand` gives the stream to the hook and returns its verdict; `wantsMore` is called when the
-   * hook has read what filled the stream.
+   * hook has read what filled the stream, or stopped reading for good.
    */
-  constructor(hand: (stream: Readable) => Verdict | Promise<Verdict>, wantsMore: () => void) {
+  constructor(
+    hand: (stream: Readable) => Verdict | Promise<Verdict>,
+    private readonly wantsMore: () => void,
+  ) {
     const stream = new Readable({
       read: () => {
         this.full = false;
@@ -26,26 +31,40 @@ export class Delivery {
     });
     // The stream may be errored by us (abort); a hook that never listens must not crash the process.
     stream.on('error', () => {});
+    // Destroyed by the hook (`for await` left early, a failed pipeline, `destroy()`): nobody will
+    // read again, so waiting for the stream to drain would stall the client until its deadline.
+    stream.on('close', () => this.drop());
     this.stream = stream;
     this.outcome = Promise.resolve(hand(stream)).then((verdict) => {
       // No hook, or one that returned before reading it all: the rest is dropped, not stalled on.
-      if (!stream.destroyed) stream.resume();
+      this.drop();
       return verdict;
     });
   }
 
   push(bytes: Uint8Array): void {
+    if (this.dropping) return;
     if (!this.stream.push(bytes)) this.full = true;
   }
 
   /** The whole message has been pushed. */
   end(): void {
-    this.stream.push(null);
+    if (!this.dropping) this.stream.push(null);
   }
 
   /** The message will not be delivered: the hook's stream errors with `reason`. */
   abort(reason: Error): void {
     if (!this.stream.destroyed) this.stream.destroy(reason);
     this.full = false;
+  }
+
+  private drop(): void {
+    if (this.dropping) return;
+    this.dropping = true;
+    if (!this.stream.destroyed) this.stream.destroy(); // frees what the hook left unread
+    if (this.full) {
+      this.full = false;
+      this.wantsMore();
+    }
   }
 }

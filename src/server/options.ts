@@ -48,7 +48,8 @@ export interface ServerHooks {
    * The message body, unstuffed, as a stream with backpressure: the connection pauses while the
    * hook does not read. The 250 is sent only after the returned promise resolves, so resolve only
    * once the message is stored. If the client goes away or the message is refused (too big, bare
-   * line ends), the stream errors and nothing is acknowledged.
+   * line ends), the stream errors and nothing is acknowledged. A hook may stop reading early (return,
+   * throw, destroy the stream, a failed pipeline): the rest is read and dropped.
    */
   onData?(message: Readable, envelope: DataEnvelope, session: SessionInfo): void | Promise<void>;
   /** Answers EXPN with the lines of a 250 reply; without this hook EXPN gets 502. */
