@@ -63,6 +63,12 @@ export class Connection implements SessionInfo {
     () => this.timedOut(),
     () => this.running, // a hook is running: the client is not the slow one
   );
+  /** A peer that does not take our writes is cut off by this deadline, which its input cannot move. */
+  private readonly writeDeadline = new Deadline(
+    () => this.finish(),
+    () => false,
+  );
+  private gone = false; // the transport has ended: the connection no longer counts
   private dataStart = 0;
   private received = 0;
   private closeWhenIdle = false;
@@ -140,21 +146,29 @@ export class Connection implements SessionInfo {
     this.pump();
   }
 
-  /** Asks the connection to end: at once when idle, after the transaction in progress otherwise. */
+  /**
+   * Asks the connection to end: at once when idle, after the transaction in progress otherwise.
+   * Forced, it ends now, whatever it is doing: 421, then the transport closes.
+   */
   shutdown(force: boolean): void {
     if (this.ended) return;
-    if (force && this.running) {
-      // A hook is still running and may never return: answer and close without waiting for it.
+    if (force) {
+      // A hook may still be running and never return: answer without waiting for it.
       this.session.shutdown();
       this.message?.abort(new SmtpError(Replies.shuttingDown));
       this.message = undefined;
       this.replies.push(encodeReply(Replies.shuttingDown, { enhanced: this.session.enhancedCodes }));
       this.flush();
       this.finish(true); // the transport closes after the pending write
-    } else if (force || (!this.session.inMessage && this.session.envelope === undefined && !this.running)) {
+    } else if (!this.session.inMessage && this.session.envelope === undefined && !this.running) {
       this.session.shutdown(Replies.shuttingDown);
       this.pump();
     } else this.closeWhenIdle = true;
+  }
+
+  /** Ends the connection at once, closing or not: no deadline of the server's waits for it. */
+  destroy(): void {
+    this.finish();
   }
 
   private receive(chunk: Uint8Array): void {
@@ -177,24 +191,35 @@ export class Connection implements SessionInfo {
     this.transport.resume();
   }
 
+  /** The transport has ended: the connection is gone, and only now leaves the counts. */
   private lost(error?: Error): void {
-    if (this.ended) return;
-    this.session.connectionLost();
-    this.message?.abort(
-      new EsmtpError('ECONNECTION', 'the client closed the connection during the message', { cause: error }),
-    );
-    this.message = undefined;
-    this.finish();
+    if (!this.ended) {
+      this.session.connectionLost();
+      this.message?.abort(
+        new EsmtpError('ECONNECTION', 'the client closed the connection during the message', {
+          cause: error,
+        }),
+      );
+      this.message = undefined;
+      this.finish();
+    }
+    if (this.gone) return;
+    this.gone = true;
+    this.host.closed(this);
   }
 
-  /** Ends the connection: gracefully (the replies written reach the client first) or at once. */
+  /**
+   * Ends the connection: gracefully (the replies written reach the client first, within the
+   * transport's closing deadline) or at once. A connection closing gracefully can still be
+   * destroyed.
+   */
   private finish(graceful = false): void {
-    if (this.ended) return;
+    if (this.ended && graceful) return;
     this.ended = true;
     this.deadline.stop();
+    this.writeDeadline.stop();
     if (graceful) this.transport.close();
     else this.transport.destroy();
-    this.host.closed(this);
   }
 
   /**
@@ -422,7 +447,12 @@ export class Connection implements SessionInfo {
     if (this.replies.length === 0) return undefined;
     const wire = this.replies.length === 1 ? (this.replies[0] as string) : this.replies.join('');
     this.replies = [];
-    return this.transport.write(wire);
+    const written = this.transport.write(wire);
+    if (written === undefined || this.ended) return written;
+    // The peer is slow to read. Until it takes this write nothing else happens on the connection,
+    // so the command deadline is not running: this one is.
+    this.writeDeadline.set(Date.now() + this.commandTimeout());
+    return written.then(() => this.writeDeadline.clear());
   }
 
   // ---- deadlines -------------------------------------------------------------------------------

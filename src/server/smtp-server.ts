@@ -33,6 +33,10 @@ export interface ListenOptions {
 export class SmtpServer extends EventEmitter {
   readonly options: SmtpServerOptions;
   private readonly connections = new Set<Connection>();
+  /** Connections refused with 421 and not yet gone: they hold descriptors too. */
+  private readonly refused = new Set<Transport>();
+  /** Called when the last connection is gone, while `close()` waits for that. */
+  private drained: (() => void) | undefined;
   private readonly perAddress = new Map<string, number>();
   private readonly host: ConnectionHost;
   private server: Server | undefined;
@@ -92,9 +96,12 @@ export class SmtpServer extends EventEmitter {
     this.tls.update(options);
   }
 
-  /** How many connections are open. */
+  /**
+   * How many connections are open, those closing and those refused over a limit included: each
+   * holds a descriptor until it is gone.
+   */
   get connectionCount(): number {
-    return this.connections.size;
+    return this.connections.size + this.refused.size;
   }
 
   /**
@@ -105,27 +112,36 @@ export class SmtpServer extends EventEmitter {
     const limits = this.options.limits ?? {};
     const address = transport.info.remoteAddress;
     const fromAddress = this.perAddress.get(address) ?? 0;
-    if (
-      this.closing ||
-      this.connections.size >= (limits.connections ?? DEFAULT_CONNECTIONS) ||
-      fromAddress >= (limits.connectionsPerAddress ?? DEFAULT_CONNECTIONS_PER_ADDRESS)
-    ) {
-      const reply = this.closing ? Replies.shuttingDown : Replies.tooManyConnections;
-      transport.start({ data: () => {}, end: () => {} });
-      void transport.write(encodeReply(reply, { enhanced: false }));
-      transport.close(); // after the pending write
+    const over =
+      this.connectionCount >= (limits.connections ?? DEFAULT_CONNECTIONS) ||
+      fromAddress >= (limits.connectionsPerAddress ?? DEFAULT_CONNECTIONS_PER_ADDRESS);
+    this.perAddress.set(address, fromAddress + 1);
+    if (this.closing || over) {
+      this.refused.add(transport);
+      transport.start({
+        data: () => {},
+        end: () => {
+          this.refused.delete(transport);
+          this.leave(address);
+        },
+      });
+      void transport.write(
+        encodeReply(this.closing ? Replies.shuttingDown : Replies.tooManyConnections, { enhanced: false }),
+      );
+      transport.close(); // after the pending write, within the transport's closing deadline
       return;
     }
     const connection = new Connection(this.host, transport);
     this.connections.add(connection);
-    this.perAddress.set(address, fromAddress + 1);
     this.emit('connection', connection);
     void connection.start();
   }
 
   /**
    * Stops accepting connections, lets transactions in progress finish, and closes idle connections
-   * with 421 4.3.2. After `timeout` milliseconds (default 30 s) the rest get 421 too and are closed.
+   * with 421 4.3.2. Near the end of `timeout` milliseconds (default 30 s) the rest get 421 too; at
+   * the timeout whatever is still open, a client that never closes its side included, is destroyed,
+   * so the promise settles by then.
    */
   async close(options: { timeout?: number } = {}): Promise<void> {
     this.closing = true;
@@ -134,24 +150,23 @@ export class SmtpServer extends EventEmitter {
       server === undefined ? resolve() : server.close(() => resolve()),
     );
     for (const connection of this.connections) connection.shutdown(false);
-    const timer = setTimeout(() => {
+    const timeout = options.timeout ?? 30_000;
+    // The last tenth of the timeout (at most a second) lets the clients take their 421 and close.
+    const grace = Math.min(1000, timeout / 10);
+    const force = setTimeout(() => {
       for (const connection of this.connections) connection.shutdown(true);
-    }, options.timeout ?? 30_000);
-    await Promise.all([stopped, this.drained()]);
-    clearTimeout(timer);
-  }
-
-  /** Resolves once every connection has closed. */
-  private drained(): Promise<void> {
-    return new Promise((resolve) => {
-      const check = () => {
-        if (this.connections.size > 0) return;
-        this.off('close', check);
-        resolve();
-      };
-      this.on('close', check);
-      check();
+    }, timeout - grace);
+    const kill = setTimeout(() => {
+      for (const connection of this.connections) connection.destroy();
+      for (const transport of this.refused) transport.destroy();
+    }, timeout);
+    const drained = new Promise<void>((resolve) => {
+      this.drained = resolve;
     });
+    this.leave(undefined);
+    await Promise.all([stopped, drained]);
+    clearTimeout(force);
+    clearTimeout(kill);
   }
 
   private accept(socket: Socket): void {
@@ -161,16 +176,23 @@ export class SmtpServer extends EventEmitter {
 
   private forget(connection: Connection): void {
     if (!this.connections.delete(connection)) return;
-    const address = connection.remoteAddress;
-    const count = (this.perAddress.get(address) ?? 1) - 1;
-    if (count <= 0) this.perAddress.delete(address);
-    else this.perAddress.set(address, count);
+    this.leave(connection.remoteAddress);
     try {
       this.options.onClose?.(connection);
     } catch (error) {
       this.reportHookError(error, connection);
     }
     this.emit('close', connection);
+  }
+
+  /** A connection from `address` is gone (undefined: none, only check whether all are). */
+  private leave(address: string | undefined): void {
+    if (address !== undefined) {
+      const count = (this.perAddress.get(address) ?? 1) - 1;
+      if (count <= 0) this.perAddress.delete(address);
+      else this.perAddress.set(address, count);
+    }
+    if (this.connectionCount === 0) this.drained?.();
   }
 
   private reportHookError(error: unknown, session: SessionInfo): void {

@@ -7,6 +7,9 @@ import type { Socket } from 'node:net';
 import { type ConnectionOptions, TLSSocket, type TLSSocketOptions, connect as tlsConnect } from 'node:tls';
 import type { TlsDetails, Transport, TransportHandlers, TransportInfo } from './transport.js';
 
+/** How long `close()` waits for the peer to take the last writes and close its side. */
+const CLOSE_DEADLINE = 2000;
+
 export class NodeTransport implements Transport {
   readonly info: TransportInfo;
   private ended = false;
@@ -61,17 +64,25 @@ export class NodeTransport implements Transport {
       ? new TLSSocket(plain, { ...(options as TLSSocketOptions), isServer: true })
       : tlsConnect({ ...(options as ConnectionOptions), socket: plain });
     this.socket = secure;
-    await new Promise<void>((resolve, reject) => {
-      const fail = (error?: Error) =>
-        reject(error ?? new Error('connection closed during the TLS handshake'));
-      secure.once(server ? 'secure' : 'secureConnect', () => {
-        secure.off('error', fail);
-        secure.off('close', fail);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const fail = (error?: Error) =>
+          reject(error ?? new Error('connection closed during the TLS handshake'));
+        secure.once(server ? 'secure' : 'secureConnect', () => {
+          secure.off('error', fail);
+          secure.off('close', fail);
+          resolve();
+        });
+        secure.once('error', fail);
+        secure.once('close', fail);
       });
-      secure.once('error', fail);
-      secure.once('close', fail);
-    });
+    } catch (error) {
+      // A failed handshake ends the connection. Its end is reported once the caller has heard why,
+      // so that the reason it reports (ETLS) is not taken for a plain close.
+      secure.destroy();
+      setImmediate(() => this.finish(error as Error));
+      throw error;
+    }
     secure.setNoDelay(true);
     this.listen(secure);
   }
@@ -118,9 +129,15 @@ export class NodeTransport implements Transport {
   }
 
   close(): void {
-    this.socket.end();
-    // A peer that never closes its side must not hold the socket open.
-    this.socket.setTimeout(10_000, () => this.socket.destroy());
+    const socket = this.socket;
+    socket.end();
+    // A closing socket still holds a descriptor: the peer gets a fixed time to take the last
+    // writes and close its side, and nothing it sends meanwhile extends it (an idle timer would).
+    const deadline = setTimeout(() => socket.destroy(), CLOSE_DEADLINE);
+    deadline.unref();
+    socket.once('close', () => clearTimeout(deadline));
+    // Input may be paused; the peer's FIN is heard only if the socket reads.
+    socket.resume();
   }
 
   destroy(): void {

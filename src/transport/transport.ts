@@ -56,7 +56,10 @@ export interface Transport {
    * once the peer has caught up (no promise on the hot path: most writes are taken at once).
    */
   write(data: string | Uint8Array): Promise<void> | undefined;
-  /** Closes after the pending writes. */
+  /**
+   * Closes after the pending writes. Input from then on is read and dropped, and a peer that does
+   * not close its side soon (the Node transport: 2 seconds, whatever it sends) is cut off.
+   */
   close(): void;
   /** Closes at once, dropping pending writes. */
   destroy(): void;
