@@ -25,6 +25,8 @@ import type { ServerTls } from './tls.js';
 const DEFAULT_COMMAND_TIMEOUT = 5 * 60_000;
 const DEFAULT_DATA_TIMEOUT = 10 * 60_000;
 const DEFAULT_MIN_DATA_RATE = 1024;
+const DEFAULT_HOOK_TIMEOUT = 5 * 60_000;
+const HOOK_TIMED_OUT = reply(421, '4.3.0', 'Local processing timed out, closing connection');
 const TEMPORARY_AUTH_FAILURE = reply(454, '4.7.0', 'Temporary authentication failure');
 /** Input kept waiting while a hook runs, beyond which reading is paused. */
 const MAX_WAITING_INPUT = 64 * 1024;
@@ -66,6 +68,11 @@ export class Connection implements SessionInfo {
   /** A peer that does not take our writes is cut off by this deadline, which its input cannot move. */
   private readonly writeDeadline = new Deadline(
     () => this.finish(),
+    () => false,
+  );
+  /** Whatever the pump awaits (a hook, above all) must settle by this deadline. */
+  private readonly hookDeadline = new Deadline(
+    () => this.hookTimedOut(),
     () => false,
   );
   private gone = false; // the transport has ended: the connection no longer counts
@@ -135,7 +142,9 @@ export class Connection implements SessionInfo {
     });
     this.hold();
     if (this.host.options.secure === true && !(await this.startTls())) return;
+    this.armHookDeadline();
     const refusal = await this.runHook(() => this.host.options.onConnect?.(this));
+    this.hookDeadline.clear();
     if (this.ended) return;
     if (refusal !== undefined) {
       await this.transport.write(encodeReply(refusal, { enhanced: false }));
@@ -152,18 +161,29 @@ export class Connection implements SessionInfo {
    */
   shutdown(force: boolean): void {
     if (this.ended) return;
-    if (force) {
-      // A hook may still be running and never return: answer without waiting for it.
-      this.session.shutdown();
-      this.message?.abort(new SmtpError(Replies.shuttingDown));
-      this.message = undefined;
-      this.replies.push(encodeReply(Replies.shuttingDown, { enhanced: this.session.enhancedCodes }));
-      this.flush();
-      this.finish(true); // the transport closes after the pending write
-    } else if (!this.session.inMessage && this.session.envelope === undefined && !this.running) {
+    if (force) this.abandon(Replies.shuttingDown);
+    else if (!this.session.inMessage && this.session.envelope === undefined && !this.running) {
       this.session.shutdown(Replies.shuttingDown);
       this.pump();
     } else this.closeWhenIdle = true;
+  }
+
+  /** Answers `final` and closes now, without waiting for a hook that may never return. */
+  private abandon(final: Reply): void {
+    this.session.shutdown();
+    this.message?.abort(new SmtpError(final));
+    this.message = undefined;
+    this.replies.push(encodeReply(final, { enhanced: this.session.enhancedCodes }));
+    this.flush();
+    this.finish(true); // the transport closes after the pending write
+  }
+
+  /** A hook has not settled within `timeouts.hook`: its late answer will find the connection gone. */
+  private hookTimedOut(): void {
+    if (this.ended) return;
+    const seconds = this.hookTimeout() / 1000;
+    this.host.hookError(new EsmtpError('ETIMEOUT', `a hook did not settle within ${seconds} s`), this);
+    this.abandon(HOOK_TIMED_OUT);
   }
 
   /** Ends the connection at once, closing or not: no deadline of the server's waits for it. */
@@ -218,6 +238,7 @@ export class Connection implements SessionInfo {
     this.ended = true;
     this.deadline.stop();
     this.writeDeadline.stop();
+    this.hookDeadline.stop();
     if (graceful) this.transport.close();
     else this.transport.destroy();
   }
@@ -245,6 +266,7 @@ export class Connection implements SessionInfo {
           continue;
         } else break;
         if (handled instanceof Promise) {
+          this.armHookDeadline();
           handled.then(
             (done) => this.pumpAgain(done),
             (error) => this.failed(error),
@@ -262,12 +284,14 @@ export class Connection implements SessionInfo {
   }
 
   private pumpAgain(done: boolean): void {
+    this.hookDeadline.clear();
     this.running = false;
     if (!done) this.pump();
   }
 
   /** A bug, not the client's doing: this connection ends, the others go on. */
   private failed(error: unknown): void {
+    this.hookDeadline.clear();
     this.running = false;
     this.host.hookError(error, this);
     this.finish();
@@ -471,6 +495,14 @@ export class Connection implements SessionInfo {
     } else if (!this.deadline.armed) {
       this.deadline.set(Date.now() + this.commandTimeout());
     }
+  }
+
+  private armHookDeadline(): void {
+    this.hookDeadline.set(Date.now() + this.hookTimeout());
+  }
+
+  private hookTimeout(): number {
+    return this.host.options.timeouts?.hook ?? DEFAULT_HOOK_TIMEOUT;
   }
 
   private commandTimeout(): number {

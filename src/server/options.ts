@@ -85,6 +85,13 @@ export interface ServerTimeouts {
   data?: number;
   /** Octets per second that extend the data deadline. Default 1024. */
   minDataRate?: number;
+  /**
+   * How long a hook may take to settle (`onData` from the end of the message). One that takes
+   * longer is reported as an `error` event; the client gets 421 4.3.0 and the connection closes,
+   * and the hook's late answer is ignored. Default 5 minutes, within the 5 and 10 minutes that
+   * RFC 5321 4.5.3.2 tells clients to wait.
+   */
+  hook?: number;
 }
 
 /** The SASL mechanisms the server can offer. */

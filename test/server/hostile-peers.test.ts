@@ -172,3 +172,29 @@ describe('close({ timeout }) keeps its timeout', () => {
     expect(await closeWithin(server, 300, 5000)).toBe('closed');
   }, 20_000);
 });
+
+describe('a hook that never settles', () => {
+  for (const [name, hooks] of Object.entries({
+    onConnect: { onConnect: () => new Promise<void>(() => {}) },
+    onRcptTo: { onRcptTo: () => new Promise<void>(() => {}) },
+    onData: { onData: () => new Promise<void>(() => {}) },
+  } satisfies Record<string, SmtpServerOptions>)) {
+    it(`${name}: 421 after timeouts.hook, an error event, and the connection goes`, async () => {
+      const [server, port] = await listen({ ...hooks, timeouts: { hook: 300 } });
+      const errors: unknown[] = [];
+      server.on('error', (error) => errors.push(error));
+      const peer = open(port);
+      peer.socket.write('EHLO c.example\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\n');
+      if (name === 'onData') {
+        await until(() => peer.received.includes('250 2.1.5'), 5000, 'the RCPT reply');
+        peer.socket.write('DATA\r\n');
+        await until(() => peer.received.includes('354 '), 5000, 'the 354');
+        peer.socket.write('hi\r\n.\r\n');
+      }
+      await until(() => /^421 (4\.3\.0 )?Local processing timed out/m.test(peer.received), 5000, 'the 421');
+      // The peer keeps its side open; the server's socket goes by the closing deadline.
+      await until(() => server.connectionCount === 0, 5000, 'the connection to go');
+      expect(String(errors[0])).toMatch(/did not settle/);
+    }, 20_000);
+  }
+});
