@@ -46,7 +46,8 @@ export interface ClientTlsOptions {
 export interface SmtpClientOptions {
   /**
    * `'opportunistic'` (default) uses STARTTLS when offered; `'required'` fails with ETLS before
-   * AUTH or MAIL when it is missing, refused or fails; `'none'` never starts TLS.
+   * AUTH or MAIL when it is missing, refused or fails; `'none'` never starts TLS (and with an
+   * `smtps:` URL is a TypeError: that connection is TLS from the first byte).
    */
   tls?: 'required' | 'opportunistic' | 'none';
   tlsOptions?: ClientTlsOptions;
@@ -83,6 +84,11 @@ export class SmtpClient implements AsyncDisposable {
    */
   static async connect(url: string | URL, options: SmtpClientOptions = {}): Promise<SmtpClient> {
     const target = parseUrl(url);
+    if (target.implicitTls && options.tls === 'none') {
+      throw new TypeError(
+        "tls: 'none' contradicts an smtps: URL, which is TLS from the first byte; use smtp: for cleartext",
+      );
+    }
     if (options.name !== undefined && !isDomainOrLiteral(options.name)) {
       throw new TypeError(`name must be a domain or an address literal, got ${JSON.stringify(options.name)}`);
     }
