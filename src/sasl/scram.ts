@@ -177,8 +177,9 @@ function saslName(name: string): string {
   return name.replace(/=/g, '=3D').replace(/,/g, '=2C');
 }
 
+/** A name as the client wrote it, or undefined when it is not a saslname (a stray `=`, or NUL). */
 function unSaslName(text: string): string | undefined {
-  if (/=(?!2C|3D)/.test(text)) return undefined;
+  if (/=(?!2C|3D)|\0/.test(text)) return undefined;
   return text.replace(/=2C/g, ',').replace(/=3D/g, '=');
 }
 

@@ -267,6 +267,19 @@ describe('SCRAM-SHA-256 (RFC 7677, RFC 5802)', () => {
     });
   });
 
+  it('5.1: a name with NUL is malformed and never looked up (saslname excludes it)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string(), fc.string(), fc.boolean(), async (before, after, asAuthzid) => {
+        const name = `${before}\0${after}`;
+        const looked: string[] = [];
+        const server = scramServer({ lookup: (u) => void looked.push(u) });
+        const first = asAuthzid ? `n,a=${name},n=user,r=abc` : `n,,n=${name},r=abc`;
+        expect((await server.respond(bytesOf(first))).type).toBe('malformed');
+        expect(looked).toEqual([]);
+      }),
+    );
+  });
+
   it('refuses malformed messages', async () => {
     const server = scramServer({ lookup: () => undefined });
     expect((await server.respond(bytesOf('p=tls-unique,,n=user,r=abc'))).type).toBe('malformed');
