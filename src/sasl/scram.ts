@@ -6,6 +6,7 @@
  */
 import { decodeUtf8Strict, encodeUtf8 } from '../protocol/utf8.js';
 import { decodeBase64, encodeBase64 } from './base64.js';
+import { stepLimit } from './steps.js';
 import type { ClientMechanism, ServerMechanism, ServerStep } from './types.js';
 
 /** What a server stores for a user instead of the password. */
@@ -127,13 +128,17 @@ export function scramClient(
 ): ClientMechanism {
   const gs2 = options.authzid === undefined ? 'n,,' : `n,a=${saslName(options.authzid)},`;
   const clientFirstBare = `n=${saslName(username)},r=${options.nonce ?? randomNonce()}`;
+  // client-first, client-final, and the empty acknowledgement of the server's signature.
+  const step = stepLimit('SCRAM-SHA-256', 3);
   let expectedServerSignature: string | undefined;
   return {
     name: 'SCRAM-SHA-256',
     async initialResponse() {
+      step();
       return encodeUtf8(gs2 + clientFirstBare);
     },
     async respond(challenge) {
+      step();
       const text = decodeUtf8Strict(challenge) ?? '';
       if (expectedServerSignature !== undefined) {
         if (text !== `v=${expectedServerSignature}`) throw new Error('SCRAM: the server signature is wrong');

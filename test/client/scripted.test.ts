@@ -105,6 +105,25 @@ describe('negotiation', () => {
     expect((error as EsmtpError).reply?.code).toBe(535);
   });
 
+  it('a server that challenges past the last step gets `*`, and the password only once: EAUTH', async () => {
+    const server = new ScriptedServer();
+    const connecting = SmtpClient.over(server.client, {
+      tls: 'none',
+      allowInsecureAuth: true,
+      auth: { username: 'u', password: 'p', mechanism: 'LOGIN' },
+    });
+    await server.greet(['AUTH LOGIN']);
+    expect(await server.line()).toBe('AUTH LOGIN');
+    server.send('334 VXNlcm5hbWU6\r\n');
+    expect(await server.line()).toBe(Buffer.from('u').toString('base64'));
+    server.send('334 UGFzc3dvcmQ6\r\n');
+    expect(await server.line()).toBe(Buffer.from('p').toString('base64'));
+    server.send('334 UGFzc3dvcmQ6\r\n');
+    expect(await server.line()).toBe('*');
+    server.send('501 5.7.0 cancelled\r\n');
+    expect((await errorOf(connecting)).code).toBe('EAUTH');
+  });
+
   it('XOAUTH2 with an access token', async () => {
     const server = new ScriptedServer();
     const connecting = SmtpClient.over(server.client, {
