@@ -36,35 +36,63 @@ export class ClientConnection {
     return this.transport.secure;
   }
 
-  async write(data: string | Uint8Array): Promise<void> {
+  /**
+   * Writes `data`. When the server is slow to take it, waits within `timeout` milliseconds (RFC 5321
+   * 4.5.3.2.5 times each send, not the whole message) and until `signal` aborts, or fails and closes.
+   */
+  async write(data: string | Uint8Array, timeout: number, signal?: AbortSignal): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
-    await this.transport.write(data);
+    const drained = this.transport.write(data);
+    if (drained === undefined) return;
+    await this.within(drained, timeout, signal, `the server took no data for ${timeout} ms`);
+    if (this.failure !== undefined) throw this.failure; // closed while waiting
   }
 
   /** The next reply, within `timeout` milliseconds, or a typed error (the connection is then closed). */
-  async reply(timeout: number, signal?: AbortSignal): Promise<Reply> {
+  reply(timeout: number, signal?: AbortSignal): Promise<Reply> {
+    return this.within(this.nextReply(), timeout, signal, `no reply from the server within ${timeout} ms`);
+  }
+
+  /**
+   * `work`, if it settles within `timeout` milliseconds and before `signal` aborts. Otherwise the
+   * connection is closed and the wait fails with ETIMEOUT (`late` says what was late) or EABORT;
+   * `work` is left to finish on its own.
+   */
+  async within<T>(
+    work: Promise<T>,
+    timeout: number,
+    signal: AbortSignal | undefined,
+    late: string,
+  ): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let onAbort: (() => void) | undefined;
+    const stopped = new Promise<never>((_, reject) => {
+      const stop = (error: EsmtpError) => {
+        this.fail(error);
+        reject(error);
+      };
+      timer = setTimeout(() => stop(new EsmtpError('ETIMEOUT', late)), timeout);
+      if (signal === undefined) return;
+      onAbort = () => stop(abortError(signal));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
     try {
-      while (this.replies.length === 0) {
-        if (this.failure !== undefined) throw this.failure;
-        await new Promise<void>((resolve) => {
-          this.waiter = resolve;
-          timer ??= setTimeout(
-            () => this.fail(new EsmtpError('ETIMEOUT', `no reply from the server within ${timeout} ms`)),
-            timeout,
-          );
-          if (signal !== undefined && onAbort === undefined) {
-            onAbort = () => this.fail(abortError(signal));
-            signal.addEventListener('abort', onAbort, { once: true });
-          }
-        });
-      }
-      return this.replies.shift() as Reply;
+      return await Promise.race([work, stopped]);
     } finally {
       clearTimeout(timer);
       if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  private async nextReply(): Promise<Reply> {
+    while (this.replies.length === 0) {
+      if (this.failure !== undefined) throw this.failure;
+      await new Promise<void>((resolve) => {
+        this.waiter = resolve;
+      });
+    }
+    return this.replies.shift() as Reply;
   }
 
   /**

@@ -26,7 +26,10 @@ export interface ClientTimeouts {
   greeting?: number;
   /** Each command's reply. Default 5 minutes. */
   command?: number;
-  /** The reply after the message. Default 10 minutes (RFC 5321 4.5.3.2.6). */
+  /**
+   * The reply after the message (RFC 5321 4.5.3.2.6), and each wait for the server to take more of
+   * the message (4.5.3.2.5). Default 10 minutes.
+   */
   data?: number;
 }
 

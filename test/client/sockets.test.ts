@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SmtpClient } from '../../src/client/smtp-client.js';
+import type { EsmtpError } from '../../src/protocol/errors.js';
 
 /** A TCP server on 127.0.0.1 played by the test; it keeps every socket it accepts. */
 async function listening(
@@ -33,4 +34,103 @@ describe('connect()', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(sockets).toHaveLength(0);
   });
+});
+
+/**
+ * A server that answers up to DATA's 354 (or, offering CHUNKING, up to the first BDAT, which it
+ * never answers) and then stops reading: the client's writes pile up and never drain.
+ */
+function stalling(chunking: boolean) {
+  let stalled!: Socket;
+  const server = listening((socket) => {
+    let buffered = '';
+    socket.write('220 stall.test ESMTP\r\n');
+    socket.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('latin1');
+      for (let end = buffered.indexOf('\r\n'); end >= 0; end = buffered.indexOf('\r\n')) {
+        const line = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        if (line.startsWith('EHLO')) {
+          socket.write(`250-stall.test\r\n${chunking ? '250-CHUNKING\r\n' : ''}250 PIPELINING\r\n`);
+        } else if (line.startsWith('MAIL') || line.startsWith('RCPT')) socket.write('250 ok\r\n');
+        else if (line === 'DATA' || line.startsWith('BDAT')) {
+          if (line === 'DATA') socket.write('354 go\r\n');
+          stalled = socket;
+          socket.pause();
+          return;
+        }
+      }
+    });
+  });
+  return { server, stalledSocket: () => stalled };
+}
+
+/** Reads what is left on a server socket until the client's close arrives; the octets read. */
+function drainedUntilClose(socket: Socket, ms = 10_000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let octets = 0;
+    const timer = setTimeout(() => reject(new Error('the client never closed the connection')), ms);
+    socket.on('data', (chunk: Buffer) => {
+      octets += chunk.length;
+    });
+    socket.on('error', () => undefined);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(octets);
+    });
+    socket.resume();
+  });
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<EsmtpError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as EsmtpError;
+  }
+  throw new Error('expected a failure');
+}
+
+// Larger than what the kernel buffers of both ends of a loopback connection hold.
+const HUGE = 'x'.repeat(78).concat('\r\n').repeat(400_000); // 32 MB
+
+describe('a server that stops reading in the middle of the message', () => {
+  for (const chunking of [false, true]) {
+    const how = chunking ? 'BDAT' : 'DATA';
+    it(`${how}: send() fails with ETIMEOUT after timeouts.data, closes, and later calls fail at once`, async () => {
+      const { server, stalledSocket } = stalling(chunking);
+      const { port } = await server;
+      const client = await SmtpClient.connect(`smtp://127.0.0.1:${port}`, {
+        tls: 'none',
+        timeouts: { data: 300 },
+      });
+      const started = Date.now();
+      const sending = client.send({ from: 'a@example.com', to: ['b@example.org'] }, HUGE);
+      const queued = client.noop();
+      const error = await errorOf(sending);
+      expect(error.code).toBe('ETIMEOUT');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+      expect((await errorOf(queued)).code).toBe('ECONNECTION');
+      expect((await errorOf(client.noop())).code).toBe('ECONNECTION');
+      // The client let go of its socket: the server reads what was on its way, then the close.
+      expect(await drainedUntilClose(stalledSocket())).toBeLessThan(HUGE.length);
+    });
+
+    it(`${how}: send() fails with EABORT when its signal fires first`, async () => {
+      const { server, stalledSocket } = stalling(chunking);
+      const { port } = await server;
+      const client = await SmtpClient.connect(`smtp://127.0.0.1:${port}`, {
+        tls: 'none',
+        timeouts: { data: 60_000 },
+      });
+      const error = await errorOf(
+        client.send({ from: 'a@example.com', to: ['b@example.org'] }, HUGE, {
+          signal: AbortSignal.timeout(300),
+        }),
+      );
+      expect(error.code).toBe('EABORT');
+      expect((await errorOf(client.noop())).code).toBe('ECONNECTION');
+      expect(await drainedUntilClose(stalledSocket())).toBeLessThan(HUGE.length);
+    });
+  }
 });
