@@ -124,6 +124,49 @@ describe('negotiation', () => {
     expect((await errorOf(connecting)).code).toBe('EAUTH');
   });
 
+  /** Connects with SCRAM-SHA-256 to a server whose first challenge asks for `iterations`. */
+  async function scramWith(iterations: number, options: SmtpClientOptions = {}) {
+    const server = new ScriptedServer();
+    const connecting = SmtpClient.over(server.client, {
+      tls: 'none',
+      allowInsecureAuth: true,
+      ...options,
+      auth: { username: 'u', password: 'p', ...options.auth },
+    });
+    await server.greet(['AUTH SCRAM-SHA-256']);
+    const first = Buffer.from((await server.line()).slice('AUTH SCRAM-SHA-256 '.length), 'base64');
+    const nonce = /r=([^,]+)/.exec(first.toString())?.[1];
+    server.send(`334 ${Buffer.from(`r=${nonce}xyz,s=c2FsdA==,i=${iterations}`).toString('base64')}\r\n`);
+    return { server, connecting };
+  }
+
+  it('SCRAM: an iteration count over maxScramIterations (600,000 by default) is refused with `*`', async () => {
+    for (const [iterations, auth] of [
+      [2_000_000_000, {}],
+      [600_001, {}],
+      [20_000, { maxScramIterations: 10_000 }],
+    ] as const) {
+      const { server, connecting } = await scramWith(iterations, {
+        auth: { username: 'u', password: 'p', ...auth },
+      });
+      expect(await server.line()).toBe('*');
+      server.send('501 5.7.0 cancelled\r\n');
+      const error = await errorOf(connecting);
+      expect(error.code).toBe('EAUTH');
+      expect(error.message).toContain(`${iterations} iterations`);
+    }
+  });
+
+  it('SCRAM: the key derivation runs under the command deadline', async () => {
+    const { server, connecting } = await scramWith(1_500_000, {
+      auth: { username: 'u', password: 'p', maxScramIterations: 2_000_000 },
+      timeouts: { command: 100 },
+    });
+    expect((await errorOf(connecting)).code).toBe('ETIMEOUT');
+    // No proof was sent: the client-final message starts "c=biws".
+    expect(server.transcript).not.toContain(Buffer.from('c=biws').toString('base64'));
+  });
+
   it('XOAUTH2 with an access token', async () => {
     const server = new ScriptedServer();
     const connecting = SmtpClient.over(server.client, {
