@@ -9,9 +9,18 @@ import type { Reply } from '../protocol/reply.js';
 import { ReplyParser } from '../protocol/reply-parser.js';
 import type { Transport } from '../transport/transport.js';
 
+/**
+ * Replies nobody asked for that are tolerated: a server may send a 421 before it closes, or refuse
+ * a message before it has all been sent. A server that streams replies is broken, and queueing
+ * them would grow without bound.
+ */
+const UNSOLICITED_REPLIES = 4;
+
 export class ClientConnection {
   private parser = new ReplyParser();
   private readonly replies: Reply[] = [];
+  /** Replies the commands written so far ask for and nobody has read yet; the greeting first. */
+  private asked = 1;
   private waiter: (() => void) | undefined;
   private failure: EsmtpError | undefined;
   private closedByPeer = false;
@@ -37,11 +46,18 @@ export class ClientConnection {
   }
 
   /**
-   * Writes `data`. When the server is slow to take it, waits within `timeout` milliseconds (RFC 5321
-   * 4.5.3.2.5 times each send, not the whole message) and until `signal` aborts, or fails and closes.
+   * Writes `data`: commands that ask for `replies` replies, or a message's octets (none). When the
+   * server is slow to take it, waits within `timeout` milliseconds (RFC 5321 4.5.3.2.5 times each
+   * send, not the whole message) and until `signal` aborts, or fails and closes.
    */
-  async write(data: string | Uint8Array, timeout: number, signal?: AbortSignal): Promise<void> {
+  async write(
+    data: string | Uint8Array,
+    replies: number,
+    timeout: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
+    this.asked += replies;
     const drained = this.transport.write(data);
     if (drained === undefined) return;
     await this.within(drained, timeout, signal, `the server took no data for ${timeout} ms`);
@@ -92,6 +108,7 @@ export class ClientConnection {
         this.waiter = resolve;
       });
     }
+    this.asked = Math.max(0, this.asked - 1);
     return this.replies.shift() as Reply;
   }
 
@@ -136,9 +153,18 @@ export class ClientConnection {
   }
 
   private receive(chunk: Uint8Array): void {
+    if (this.failure !== undefined) return;
     this.parser.push(chunk);
     try {
-      for (let r = this.parser.next(); r !== undefined; r = this.parser.next()) this.replies.push(r);
+      for (let r = this.parser.next(); r !== undefined; r = this.parser.next()) {
+        this.replies.push(r);
+        if (this.replies.length > this.asked + UNSOLICITED_REPLIES) {
+          throw new EsmtpError(
+            'EPROTOCOL',
+            `the server sent more than ${UNSOLICITED_REPLIES} replies nobody asked for`,
+          );
+        }
+      }
     } catch (error) {
       this.fail(error as EsmtpError); // EPROTOCOL: a malformed reply; nothing after it can be trusted
     }

@@ -50,7 +50,7 @@ export async function command(
   timeout: number,
   signal?: AbortSignal,
 ): Promise<Reply> {
-  await conn.write(`${line}\r\n`, timeout, signal);
+  await conn.write(`${line}\r\n`, 1, timeout, signal);
   return conn.reply(timeout, signal);
 }
 

@@ -94,9 +94,9 @@ async function envelopeReplies(
   const pipelining = session.capabilities.pipelining;
   const withData = !plan.chunking;
   const lines = [plan.mail, ...plan.rcpts.map((r) => r.line), ...(withData ? ['DATA'] : [])];
-  if (pipelining) await conn.write(`${lines.join('\r\n')}\r\n`, o.commandTimeout, o.signal);
+  if (pipelining) await conn.write(`${lines.join('\r\n')}\r\n`, lines.length, o.commandTimeout, o.signal);
   const next = async (line: string) => {
-    if (!pipelining) await conn.write(`${line}\r\n`, o.commandTimeout, o.signal);
+    if (!pipelining) await conn.write(`${line}\r\n`, 1, o.commandTimeout, o.signal);
     const reply = await conn.reply(o.commandTimeout, o.signal);
     if (reply.code === 421) throw refused(conn, reply);
     return reply;
@@ -127,7 +127,7 @@ async function envelopeReplies(
   }
   if (accepted.length === 0) {
     // A server that says 354 with no recipient: end the empty message; nothing of ours is sent.
-    await conn.write('.\r\n', o.dataTimeout, o.signal);
+    await conn.write('.\r\n', 1, o.dataTimeout, o.signal);
     await conn.reply(o.dataTimeout, o.signal);
     throw allRefused(rejected);
   }
@@ -147,7 +147,7 @@ async function sendData(
     for await (const chunk of chunks) {
       const part = stuffer.push(chunk);
       if (part.length === 0) continue;
-      if (held !== undefined) await conn.write(held, o.dataTimeout, o.signal);
+      if (held !== undefined) await conn.write(held, 0, o.dataTimeout, o.signal);
       held = part;
     }
   } catch (error) {
@@ -161,7 +161,7 @@ async function sendData(
     throw error;
   }
   const end = held === undefined ? stuffer.end() : concat(held, stuffer.end());
-  await conn.write(end, o.dataTimeout, o.signal);
+  await conn.write(end, finals, o.dataTimeout, o.signal);
   const replies: Reply[] = [];
   for (let i = 0; i < finals; i++) replies.push(await conn.reply(o.dataTimeout, o.signal));
   return replies;
@@ -189,8 +189,8 @@ async function sendChunks(
     }
   };
   const chunk = async (bytes: Uint8Array, last: boolean) => {
-    await conn.write(`BDAT ${bytes.length}${last ? ' LAST' : ''}\r\n`, o.dataTimeout, o.signal);
-    if (bytes.length > 0) await conn.write(bytes, o.dataTimeout, o.signal);
+    await conn.write(`BDAT ${bytes.length}${last ? ' LAST' : ''}\r\n`, 1, o.dataTimeout, o.signal);
+    if (bytes.length > 0) await conn.write(bytes, 0, o.dataTimeout, o.signal);
     pending++;
     if (!pipelining) await collect();
   };

@@ -446,6 +446,28 @@ describe('failures', () => {
     expect(server.closed).toBe(true);
   });
 
+  it('replies nobody asked for: a few are tolerated, a stream of them is EPROTOCOL and closes', async () => {
+    const { server, client } = await connected(plain);
+    server.send('250 unasked\r\n250 unasked\r\n');
+    await new Promise((r) => setTimeout(r, 10));
+    expect(server.closed).toBe(false);
+    server.send('250 unasked\r\n'.repeat(10_000));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(server.closed).toBe(true);
+    expect((await errorOf(client.noop())).code).toBe('ECONNECTION');
+  });
+
+  it('pipelined commands have all their replies at once; that is no flood', async () => {
+    const { server, client } = await connected(plain);
+    const to = Array.from({ length: 40 }, (_, i) => `r${i}@example.org`);
+    const sending = client.send({ from: 'a@example.com', to }, 'x');
+    for (let i = 0; i < to.length + 2; i++) await server.line();
+    server.send(`250 ok\r\n${'250 ok\r\n'.repeat(to.length)}354 go\r\n`);
+    await server.dataBody();
+    server.send('250 done\r\n');
+    expect((await sending).accepted).toHaveLength(40);
+  });
+
   it('a silent server is ETIMEOUT within the configured time', async () => {
     const { server, client } = await connected(plain, { timeouts: { command: 50 } });
     const noop = client.noop();
