@@ -5,7 +5,7 @@
  * @module
  */
 import { EsmtpError } from '../protocol/errors.js';
-import type { Reply } from '../protocol/reply.js';
+import { type Reply, replyText } from '../protocol/reply.js';
 import { ReplyParser } from '../protocol/reply-parser.js';
 import type { Transport } from '../transport/transport.js';
 
@@ -30,7 +30,13 @@ export class ClientConnection {
       data: (chunk) => this.receive(chunk),
       end: (error) => {
         this.closedByPeer = true;
-        this.failure ??= new EsmtpError('ECONNECTION', 'the server closed the connection', { cause: error });
+        // A reply nobody read says why (a 421 before an idle close): keep it with the error.
+        const last = this.replies.at(-1);
+        const why = last === undefined ? '' : ` after ${replyText(last)}`;
+        this.failure ??= new EsmtpError('ECONNECTION', `the server closed the connection${why}`, {
+          reply: last,
+          cause: error,
+        });
         this.wake();
       },
     });
@@ -43,6 +49,19 @@ export class ClientConnection {
 
   get secure(): boolean {
     return this.transport.secure;
+  }
+
+  /**
+   * The error for a call that finds the connection already closed: ECONNECTION, with why it
+   * closed in the message and the server's last reply, if it gave one, as `reply`.
+   */
+  closedError(): EsmtpError {
+    const failure = this.failure ?? new EsmtpError('ECONNECTION', 'the connection is closed');
+    const message =
+      failure.code === 'ECONNECTION'
+        ? failure.message
+        : `the connection was closed after ${failure.code}: ${failure.message}`;
+    return new EsmtpError('ECONNECTION', message, { reply: failure.reply, cause: failure });
   }
 
   /**

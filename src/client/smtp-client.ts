@@ -183,12 +183,18 @@ export class SmtpClient implements AsyncDisposable {
     });
   }
 
-  /** QUIT, waits for the 221, and closes. */
+  /**
+   * QUIT, waits for the 221, and closes. Resolves once the connection is closed, whatever the
+   * server does (a 221, a close, silence until the command timeout), and at once when it already
+   * was: `finally { await client.quit() }` never hides the error of the call before it.
+   */
   quit(): Promise<void> {
-    return this.enqueue(undefined, async () => {
+    return this.inTurn(async () => {
       if (this.conn.broken) return;
       try {
         await command(this.conn, 'QUIT', this.timeouts.command);
+      } catch {
+        // Closed by the server, or no answer in time: the connection ends either way.
       } finally {
         this.conn.close();
       }
@@ -202,21 +208,21 @@ export class SmtpClient implements AsyncDisposable {
 
   /** `await using client = await SmtpClient.connect(...)`: QUIT when it goes out of scope. */
   async [Symbol.asyncDispose](): Promise<void> {
-    await this.quit().catch(() => this.close());
+    await this.quit();
   }
 
   private transactionOptions(signal: AbortSignal | undefined) {
     return { commandTimeout: this.timeouts.command, dataTimeout: this.timeouts.data, signal };
   }
 
-  /** Runs `operation` after those already queued, never interleaved with them. */
+  /** Runs `operation` in its turn on an open connection; an abort closes the connection. */
   private enqueue<T>(
     signal: AbortSignal | undefined,
     operation: (signal: AbortSignal | undefined) => Promise<T>,
   ): Promise<T> {
-    const run = async () => {
+    return this.inTurn(async () => {
       if (signal?.aborted) throw abortError(signal);
-      if (this.conn.broken) throw new EsmtpError('ECONNECTION', 'the connection is closed');
+      if (this.conn.broken) throw this.conn.closedError();
       try {
         return await operation(signal);
       } catch (error) {
@@ -226,7 +232,11 @@ export class SmtpClient implements AsyncDisposable {
         }
         throw error;
       }
-    };
+    });
+  }
+
+  /** Runs `run` after the calls already queued, never interleaved with them. */
+  private inTurn<T>(run: () => Promise<T>): Promise<T> {
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
     return result;
