@@ -51,6 +51,11 @@ export class ClientConnection {
     return this.transport.secure;
   }
 
+  /** A reply has arrived and is waiting to be read. */
+  get hasReply(): boolean {
+    return this.replies.length > 0;
+  }
+
   /**
    * The error for a call that finds the connection already closed: ECONNECTION, with why it
    * closed in the message and the server's last reply, if it gave one, as `reply`.

@@ -16,7 +16,7 @@ import {
   type SendResult,
 } from '../session/client-session.js';
 import type { ClientConnection } from './client-connection.js';
-import { type Chunks, type MessageInput, messageSource } from './message-source.js';
+import { type Chunks, gathered, joined, type MessageInput, messageSource } from './message-source.js';
 import { command, refused } from './negotiate.js';
 
 export interface TransactionOptions {
@@ -55,8 +55,8 @@ export async function sendMessage(
           }
         })();
   const finals = plan.chunking
-    ? [await sendChunks(conn, session, plan.body === 'BINARYMIME' ? chunks : asCrlfText(chunks), o)]
-    : await sendData(conn, chunks, session.lmtp ? accepted.length : 1, o);
+    ? [await sendChunks(conn, session, gathered(plan.body === 'BINARYMIME' ? chunks : asCrlfText(chunks)), o)]
+    : await sendData(conn, gathered(chunks), session.lmtp ? accepted.length : 1, o);
   session.dirty = false;
   if (session.lmtp) {
     const outcome = lmtpOutcome(accepted, finals);
@@ -160,7 +160,7 @@ async function sendData(
     );
     throw error;
   }
-  const end = held === undefined ? stuffer.end() : concat(held, stuffer.end());
+  const end = held === undefined ? stuffer.end() : joined([held, stuffer.end()]);
   await conn.write(end, finals, o.dataTimeout, o.signal);
   const replies: Reply[] = [];
   for (let i = 0; i < finals; i++) replies.push(await conn.reply(o.dataTimeout, o.signal));
@@ -168,8 +168,14 @@ async function sendData(
 }
 
 /**
+ * BDAT chunks sent and not yet answered, at most: eight of 64 KiB keep half a megabyte on its way,
+ * and a refused chunk (552 over the size limit) stops the message within eight chunks.
+ */
+const CHUNKS_IN_FLIGHT = 8;
+
+/**
  * BDAT: each chunk counted, never stuffed; the last one marked LAST (RFC 3030). Returns the
- * final reply, or the first refusal of a chunk.
+ * final reply, or the first refusal of a chunk: after one, no more chunks are sent.
  */
 async function sendChunks(
   conn: ClientConnection,
@@ -177,53 +183,49 @@ async function sendChunks(
   chunks: Chunks,
   o: TransactionOptions,
 ): Promise<Reply> {
-  const pipelining = session.capabilities.pipelining;
-  let pending = 0;
+  const window = session.capabilities.pipelining ? CHUNKS_IN_FLIGHT : 1;
+  let unanswered = 0;
   let failure: Reply | undefined;
   let last: Reply | undefined;
-  const collect = async () => {
-    for (; pending > 0; pending--) {
+  /** Reads the replies already in, and waits for more while over `limit` chunks are unanswered. */
+  const collect = async (limit: number) => {
+    while (unanswered > limit || (unanswered > 0 && conn.hasReply)) {
+      unanswered--;
       last = await conn.reply(o.dataTimeout, o.signal);
       if (last.code === 421) throw refused(conn, last);
       if (last.code >= 400) failure ??= last;
     }
   };
-  const chunk = async (bytes: Uint8Array, last: boolean) => {
-    await conn.write(`BDAT ${bytes.length}${last ? ' LAST' : ''}\r\n`, 1, o.dataTimeout, o.signal);
+  const send = async (bytes: Uint8Array, isLast: boolean) => {
+    await conn.write(`BDAT ${bytes.length}${isLast ? ' LAST' : ''}\r\n`, 1, o.dataTimeout, o.signal);
     if (bytes.length > 0) await conn.write(bytes, 0, o.dataTimeout, o.signal);
-    pending++;
-    if (!pipelining) await collect();
+    unanswered++;
+    await collect(window - 1);
   };
   let held: Uint8Array | undefined; // one chunk behind, to know which one is the last
   try {
     for await (const bytes of chunks) {
-      if (bytes.length === 0) continue;
-      if (held !== undefined) await chunk(held, false);
+      if (held !== undefined) await send(held, false);
       held = bytes;
       if (failure !== undefined) break;
     }
   } catch (error) {
-    // Nothing of the current chunk was announced: the transaction can be dropped cleanly.
-    await collect();
+    if (conn.broken) throw error;
+    // The message stream failed; nothing of the chunk in hand was announced, so the transaction
+    // can be dropped cleanly.
+    await collect(0);
     await reset(conn, session, o);
     throw error;
   }
   if (failure !== undefined) {
     // A chunk was refused before the last was sent: drop the rest of the transaction.
-    await collect();
+    await collect(0);
     await reset(conn, session, o);
     return failure;
   }
-  await chunk(held ?? new Uint8Array(0), true);
-  await collect();
+  await send(held ?? new Uint8Array(0), true);
+  await collect(0);
   return failure ?? (last as Reply);
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 function allRefused(rejected: readonly RejectedRecipient[]): EsmtpError {
