@@ -54,9 +54,11 @@ export async function sendMessage(
             yield chunk;
           }
         })();
+  // Text sent with BDAT is made CRLF lines here; with DATA the dot-stuffer does it.
+  const body = gathered(plan.chunking && plan.body !== 'BINARYMIME' ? asCrlfText(chunks) : chunks);
   const finals = plan.chunking
-    ? [await sendChunks(conn, session, gathered(plan.body === 'BINARYMIME' ? chunks : asCrlfText(chunks)), o)]
-    : await sendData(conn, gathered(chunks), session.lmtp ? accepted.length : 1, o);
+    ? [await sendChunks(conn, session, body, o)]
+    : await sendData(conn, body, session.lmtp ? accepted.length : 1, o);
   session.dirty = false;
   if (session.lmtp) {
     const outcome = lmtpOutcome(accepted, finals);
