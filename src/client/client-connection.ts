@@ -5,13 +5,22 @@
  * @module
  */
 import { EsmtpError } from '../protocol/errors.js';
-import type { Reply } from '../protocol/reply.js';
+import { type Reply, replyText } from '../protocol/reply.js';
 import { ReplyParser } from '../protocol/reply-parser.js';
 import type { Transport } from '../transport/transport.js';
+
+/**
+ * Replies nobody asked for that are tolerated: a server may send a 421 before it closes, or refuse
+ * a message before it has all been sent. A server that streams replies is broken, and queueing
+ * them would grow without bound.
+ */
+const UNSOLICITED_REPLIES = 4;
 
 export class ClientConnection {
   private parser = new ReplyParser();
   private readonly replies: Reply[] = [];
+  /** Replies the commands written so far ask for and nobody has read yet; the greeting first. */
+  private asked = 1;
   private waiter: (() => void) | undefined;
   private failure: EsmtpError | undefined;
   private closedByPeer = false;
@@ -21,7 +30,13 @@ export class ClientConnection {
       data: (chunk) => this.receive(chunk),
       end: (error) => {
         this.closedByPeer = true;
-        this.failure ??= new EsmtpError('ECONNECTION', 'the server closed the connection', { cause: error });
+        // A reply nobody read says why (a 421 before an idle close): keep it with the error.
+        const last = this.replies.at(-1);
+        const why = last === undefined ? '' : ` after ${replyText(last)}`;
+        this.failure ??= new EsmtpError('ECONNECTION', `the server closed the connection${why}`, {
+          reply: last,
+          cause: error,
+        });
         this.wake();
       },
     });
@@ -36,35 +51,89 @@ export class ClientConnection {
     return this.transport.secure;
   }
 
-  async write(data: string | Uint8Array): Promise<void> {
+  /** A reply has arrived and is waiting to be read. */
+  get hasReply(): boolean {
+    return this.replies.length > 0;
+  }
+
+  /**
+   * The error for a call that finds the connection already closed: ECONNECTION, with why it
+   * closed in the message and the server's last reply, if it gave one, as `reply`.
+   */
+  closedError(): EsmtpError {
+    const failure = this.failure ?? new EsmtpError('ECONNECTION', 'the connection is closed');
+    const message =
+      failure.code === 'ECONNECTION'
+        ? failure.message
+        : `the connection was closed after ${failure.code}: ${failure.message}`;
+    return new EsmtpError('ECONNECTION', message, { reply: failure.reply, cause: failure });
+  }
+
+  /**
+   * Writes `data`: commands that ask for `replies` replies, or a message's octets (none). When the
+   * server is slow to take it, waits within `timeout` milliseconds (RFC 5321 4.5.3.2.5 times each
+   * send, not the whole message) and until `signal` aborts, or fails and closes.
+   */
+  async write(
+    data: string | Uint8Array,
+    replies: number,
+    timeout: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
-    await this.transport.write(data);
+    this.asked += replies;
+    const drained = this.transport.write(data);
+    if (drained === undefined) return;
+    await this.within(drained, timeout, signal, `the server took no data for ${timeout} ms`);
+    if (this.failure !== undefined) throw this.failure; // closed while waiting
   }
 
   /** The next reply, within `timeout` milliseconds, or a typed error (the connection is then closed). */
-  async reply(timeout: number, signal?: AbortSignal): Promise<Reply> {
+  reply(timeout: number, signal?: AbortSignal): Promise<Reply> {
+    return this.within(this.nextReply(), timeout, signal, `no reply from the server within ${timeout} ms`);
+  }
+
+  /**
+   * `work`, if it settles within `timeout` milliseconds and before `signal` aborts. Otherwise the
+   * connection is closed and the wait fails with ETIMEOUT (`late` says what was late) or EABORT;
+   * `work` is left to finish on its own.
+   */
+  async within<T>(
+    work: Promise<T>,
+    timeout: number,
+    signal: AbortSignal | undefined,
+    late: string,
+  ): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let onAbort: (() => void) | undefined;
+    const stopped = new Promise<never>((_, reject) => {
+      const stop = (error: EsmtpError) => {
+        this.fail(error);
+        reject(error);
+      };
+      timer = setTimeout(() => stop(new EsmtpError('ETIMEOUT', late)), timeout);
+      if (signal === undefined) return;
+      onAbort = () => stop(abortError(signal));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
     try {
-      while (this.replies.length === 0) {
-        if (this.failure !== undefined) throw this.failure;
-        await new Promise<void>((resolve) => {
-          this.waiter = resolve;
-          timer ??= setTimeout(
-            () => this.fail(new EsmtpError('ETIMEOUT', `no reply from the server within ${timeout} ms`)),
-            timeout,
-          );
-          if (signal !== undefined && onAbort === undefined) {
-            onAbort = () => this.fail(abortError(signal));
-            signal.addEventListener('abort', onAbort, { once: true });
-          }
-        });
-      }
-      return this.replies.shift() as Reply;
+      return await Promise.race([work, stopped]);
     } finally {
       clearTimeout(timer);
       if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  private async nextReply(): Promise<Reply> {
+    while (this.replies.length === 0) {
+      if (this.failure !== undefined) throw this.failure;
+      await new Promise<void>((resolve) => {
+        this.waiter = resolve;
+      });
+    }
+    this.asked = Math.max(0, this.asked - 1);
+    return this.replies.shift() as Reply;
   }
 
   /**
@@ -108,9 +177,18 @@ export class ClientConnection {
   }
 
   private receive(chunk: Uint8Array): void {
+    if (this.failure !== undefined) return;
     this.parser.push(chunk);
     try {
-      for (let r = this.parser.next(); r !== undefined; r = this.parser.next()) this.replies.push(r);
+      for (let r = this.parser.next(); r !== undefined; r = this.parser.next()) {
+        this.replies.push(r);
+        if (this.replies.length > this.asked + UNSOLICITED_REPLIES) {
+          throw new EsmtpError(
+            'EPROTOCOL',
+            `the server sent more than ${UNSOLICITED_REPLIES} replies nobody asked for`,
+          );
+        }
+      }
     } catch (error) {
       this.fail(error as EsmtpError); // EPROTOCOL: a malformed reply; nothing after it can be trusted
     }

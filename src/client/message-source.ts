@@ -34,6 +34,43 @@ export function messageSource(message: MessageInput): MessageSource {
   return { facts: { size: undefined, eightBit: undefined, binary: false }, chunks: asBytes(iterable) };
 }
 
+/**
+ * The size a streamed message is gathered to before it goes out. A stream of tiny buffers would
+ * otherwise be as many BDAT commands and replies (or writes, with DATA). 64 KiB is what
+ * `fs.createReadStream` reads at a time, so files pass through without a copy; against it a BDAT
+ * line and its reply cost a few dozen octets, and a refused message stops within a few chunks.
+ */
+export const CHUNK_SIZE = 64 * 1024;
+
+/** `chunks` gathered into pieces of at least `size` octets; only the last may be smaller. */
+export async function* gathered(chunks: Chunks, size = CHUNK_SIZE): AsyncIterable<Uint8Array> {
+  let parts: Uint8Array[] = [];
+  let length = 0;
+  for await (const chunk of chunks) {
+    if (chunk.length === 0) continue;
+    parts.push(chunk);
+    length += chunk.length;
+    if (length >= size) {
+      yield joined(parts);
+      parts = [];
+      length = 0;
+    }
+  }
+  if (length > 0) yield joined(parts);
+}
+
+/** The parts one after the other; a single part as it is. */
+export function joined(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0] as Uint8Array;
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
 async function* asBytes(iterable: AsyncIterable<Uint8Array | string>): AsyncIterable<Uint8Array> {
   for await (const chunk of iterable) yield typeof chunk === 'string' ? encoder.encode(chunk) : chunk;
 }

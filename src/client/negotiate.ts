@@ -50,7 +50,7 @@ export async function command(
   timeout: number,
   signal?: AbortSignal,
 ): Promise<Reply> {
-  await conn.write(`${line}\r\n`);
+  await conn.write(`${line}\r\n`, 1, timeout, signal);
   return conn.reply(timeout, signal);
 }
 
@@ -127,9 +127,19 @@ async function authenticate(
     try {
       if (challenge === undefined) throw new Error('the server sent a challenge that is not base64');
       // An initial response held back for length goes after the first (empty) challenge.
-      response = !sentInitial && initial !== undefined ? initial : await mechanism.respond(challenge);
+      response =
+        !sentInitial && initial !== undefined
+          ? initial
+          : // A SCRAM key derivation takes time: it counts against the command's deadline.
+            await conn.within(
+              mechanism.respond(challenge),
+              o.commandTimeout,
+              o.signal,
+              `the ${name} response took longer than ${o.commandTimeout} ms`,
+            );
       sentInitial = true;
     } catch (error) {
+      if (error instanceof EsmtpError) throw error; // ETIMEOUT or EABORT: the connection is closed
       await command(conn, '*', o.commandTimeout, o.signal);
       throw new EsmtpError('EAUTH', `authentication failed: ${(error as Error).message}`);
     }
@@ -150,7 +160,7 @@ function clientMechanism(name: string, auth: ClientAuth): ClientMechanism {
   if ('accessToken' in auth) return xoauth2Client(auth.username, auth.accessToken);
   switch (name) {
     case 'SCRAM-SHA-256':
-      return scramClient(auth.username, auth.password);
+      return scramClient(auth.username, auth.password, { maxIterations: auth.maxScramIterations });
     case 'LOGIN':
       return loginClient(auth.username, auth.password);
     case 'CRAM-MD5':

@@ -26,7 +26,10 @@ export interface ClientTimeouts {
   greeting?: number;
   /** Each command's reply. Default 5 minutes. */
   command?: number;
-  /** The reply after the message. Default 10 minutes (RFC 5321 4.5.3.2.6). */
+  /**
+   * The reply after the message (RFC 5321 4.5.3.2.6), and each wait for the server to take more of
+   * the message (4.5.3.2.5). Default 10 minutes.
+   */
   data?: number;
 }
 
@@ -46,7 +49,8 @@ export interface ClientTlsOptions {
 export interface SmtpClientOptions {
   /**
    * `'opportunistic'` (default) uses STARTTLS when offered; `'required'` fails with ETLS before
-   * AUTH or MAIL when it is missing, refused or fails; `'none'` never starts TLS.
+   * AUTH or MAIL when it is missing, refused or fails; `'none'` never starts TLS (and with an
+   * `smtps:` URL is a TypeError: that connection is TLS from the first byte).
    */
   tls?: 'required' | 'opportunistic' | 'none';
   tlsOptions?: ClientTlsOptions;
@@ -83,6 +87,11 @@ export class SmtpClient implements AsyncDisposable {
    */
   static async connect(url: string | URL, options: SmtpClientOptions = {}): Promise<SmtpClient> {
     const target = parseUrl(url);
+    if (target.implicitTls && options.tls === 'none') {
+      throw new TypeError(
+        "tls: 'none' contradicts an smtps: URL, which is TLS from the first byte; use smtp: for cleartext",
+      );
+    }
     if (options.name !== undefined && !isDomainOrLiteral(options.name)) {
       throw new TypeError(`name must be a domain or an address literal, got ${JSON.stringify(options.name)}`);
     }
@@ -174,12 +183,18 @@ export class SmtpClient implements AsyncDisposable {
     });
   }
 
-  /** QUIT, waits for the 221, and closes. */
+  /**
+   * QUIT, waits for the 221, and closes. Resolves once the connection is closed, whatever the
+   * server does (a 221, a close, silence until the command timeout), and at once when it already
+   * was: `finally { await client.quit() }` never hides the error of the call before it.
+   */
   quit(): Promise<void> {
-    return this.enqueue(undefined, async () => {
+    return this.inTurn(async () => {
       if (this.conn.broken) return;
       try {
         await command(this.conn, 'QUIT', this.timeouts.command);
+      } catch {
+        // Closed by the server, or no answer in time: the connection ends either way.
       } finally {
         this.conn.close();
       }
@@ -193,21 +208,21 @@ export class SmtpClient implements AsyncDisposable {
 
   /** `await using client = await SmtpClient.connect(...)`: QUIT when it goes out of scope. */
   async [Symbol.asyncDispose](): Promise<void> {
-    await this.quit().catch(() => this.close());
+    await this.quit();
   }
 
   private transactionOptions(signal: AbortSignal | undefined) {
     return { commandTimeout: this.timeouts.command, dataTimeout: this.timeouts.data, signal };
   }
 
-  /** Runs `operation` after those already queued, never interleaved with them. */
+  /** Runs `operation` in its turn on an open connection; an abort closes the connection. */
   private enqueue<T>(
     signal: AbortSignal | undefined,
     operation: (signal: AbortSignal | undefined) => Promise<T>,
   ): Promise<T> {
-    const run = async () => {
+    return this.inTurn(async () => {
       if (signal?.aborted) throw abortError(signal);
-      if (this.conn.broken) throw new EsmtpError('ECONNECTION', 'the connection is closed');
+      if (this.conn.broken) throw this.conn.closedError();
       try {
         return await operation(signal);
       } catch (error) {
@@ -217,7 +232,11 @@ export class SmtpClient implements AsyncDisposable {
         }
         throw error;
       }
-    };
+    });
+  }
+
+  /** Runs `run` after the calls already queued, never interleaved with them. */
+  private inTurn<T>(run: () => Promise<T>): Promise<T> {
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
     return result;

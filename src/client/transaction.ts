@@ -16,7 +16,7 @@ import {
   type SendResult,
 } from '../session/client-session.js';
 import type { ClientConnection } from './client-connection.js';
-import { type Chunks, type MessageInput, messageSource } from './message-source.js';
+import { type Chunks, gathered, joined, type MessageInput, messageSource } from './message-source.js';
 import { command, refused } from './negotiate.js';
 
 export interface TransactionOptions {
@@ -54,9 +54,11 @@ export async function sendMessage(
             yield chunk;
           }
         })();
+  // Text sent with BDAT is made CRLF lines here; with DATA the dot-stuffer does it.
+  const body = gathered(plan.chunking && plan.body !== 'BINARYMIME' ? asCrlfText(chunks) : chunks);
   const finals = plan.chunking
-    ? [await sendChunks(conn, session, plan.body === 'BINARYMIME' ? chunks : asCrlfText(chunks), o)]
-    : await sendData(conn, chunks, session.lmtp ? accepted.length : 1, o);
+    ? [await sendChunks(conn, session, body, o)]
+    : await sendData(conn, body, session.lmtp ? accepted.length : 1, o);
   session.dirty = false;
   if (session.lmtp) {
     const outcome = lmtpOutcome(accepted, finals);
@@ -94,9 +96,9 @@ async function envelopeReplies(
   const pipelining = session.capabilities.pipelining;
   const withData = !plan.chunking;
   const lines = [plan.mail, ...plan.rcpts.map((r) => r.line), ...(withData ? ['DATA'] : [])];
-  if (pipelining) await conn.write(`${lines.join('\r\n')}\r\n`);
+  if (pipelining) await conn.write(`${lines.join('\r\n')}\r\n`, lines.length, o.commandTimeout, o.signal);
   const next = async (line: string) => {
-    if (!pipelining) await conn.write(`${line}\r\n`);
+    if (!pipelining) await conn.write(`${line}\r\n`, 1, o.commandTimeout, o.signal);
     const reply = await conn.reply(o.commandTimeout, o.signal);
     if (reply.code === 421) throw refused(conn, reply);
     return reply;
@@ -127,7 +129,7 @@ async function envelopeReplies(
   }
   if (accepted.length === 0) {
     // A server that says 354 with no recipient: end the empty message; nothing of ours is sent.
-    await conn.write('.\r\n');
+    await conn.write('.\r\n', 1, o.dataTimeout, o.signal);
     await conn.reply(o.dataTimeout, o.signal);
     throw allRefused(rejected);
   }
@@ -147,7 +149,7 @@ async function sendData(
     for await (const chunk of chunks) {
       const part = stuffer.push(chunk);
       if (part.length === 0) continue;
-      if (held !== undefined) await conn.write(held);
+      if (held !== undefined) await conn.write(held, 0, o.dataTimeout, o.signal);
       held = part;
     }
   } catch (error) {
@@ -160,15 +162,22 @@ async function sendData(
     );
     throw error;
   }
-  await conn.write(held === undefined ? stuffer.end() : concat(held, stuffer.end()));
+  const end = held === undefined ? stuffer.end() : joined([held, stuffer.end()]);
+  await conn.write(end, finals, o.dataTimeout, o.signal);
   const replies: Reply[] = [];
   for (let i = 0; i < finals; i++) replies.push(await conn.reply(o.dataTimeout, o.signal));
   return replies;
 }
 
 /**
+ * BDAT chunks sent and not yet answered, at most: eight of 64 KiB keep half a megabyte on its way,
+ * and a refused chunk (552 over the size limit) stops the message within eight chunks.
+ */
+const CHUNKS_IN_FLIGHT = 8;
+
+/**
  * BDAT: each chunk counted, never stuffed; the last one marked LAST (RFC 3030). Returns the
- * final reply, or the first refusal of a chunk.
+ * final reply, or the first refusal of a chunk: after one, no more chunks are sent.
  */
 async function sendChunks(
   conn: ClientConnection,
@@ -176,53 +185,49 @@ async function sendChunks(
   chunks: Chunks,
   o: TransactionOptions,
 ): Promise<Reply> {
-  const pipelining = session.capabilities.pipelining;
-  let pending = 0;
+  const window = session.capabilities.pipelining ? CHUNKS_IN_FLIGHT : 1;
+  let unanswered = 0;
   let failure: Reply | undefined;
   let last: Reply | undefined;
-  const collect = async () => {
-    for (; pending > 0; pending--) {
+  /** Reads the replies already in, and waits for more while over `limit` chunks are unanswered. */
+  const collect = async (limit: number) => {
+    while (unanswered > limit || (unanswered > 0 && conn.hasReply)) {
+      unanswered--;
       last = await conn.reply(o.dataTimeout, o.signal);
       if (last.code === 421) throw refused(conn, last);
       if (last.code >= 400) failure ??= last;
     }
   };
-  const chunk = async (bytes: Uint8Array, last: boolean) => {
-    await conn.write(`BDAT ${bytes.length}${last ? ' LAST' : ''}\r\n`);
-    if (bytes.length > 0) await conn.write(bytes);
-    pending++;
-    if (!pipelining) await collect();
+  const send = async (bytes: Uint8Array, isLast: boolean) => {
+    await conn.write(`BDAT ${bytes.length}${isLast ? ' LAST' : ''}\r\n`, 1, o.dataTimeout, o.signal);
+    if (bytes.length > 0) await conn.write(bytes, 0, o.dataTimeout, o.signal);
+    unanswered++;
+    await collect(window - 1);
   };
   let held: Uint8Array | undefined; // one chunk behind, to know which one is the last
   try {
     for await (const bytes of chunks) {
-      if (bytes.length === 0) continue;
-      if (held !== undefined) await chunk(held, false);
+      if (held !== undefined) await send(held, false);
       held = bytes;
       if (failure !== undefined) break;
     }
   } catch (error) {
-    // Nothing of the current chunk was announced: the transaction can be dropped cleanly.
-    await collect();
+    if (conn.broken) throw error;
+    // The message stream failed; nothing of the chunk in hand was announced, so the transaction
+    // can be dropped cleanly.
+    await collect(0);
     await reset(conn, session, o);
     throw error;
   }
   if (failure !== undefined) {
     // A chunk was refused before the last was sent: drop the rest of the transaction.
-    await collect();
+    await collect(0);
     await reset(conn, session, o);
     return failure;
   }
-  await chunk(held ?? new Uint8Array(0), true);
-  await collect();
+  await send(held ?? new Uint8Array(0), true);
+  await collect(0);
   return failure ?? (last as Reply);
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 function allRefused(rejected: readonly RejectedRecipient[]): EsmtpError {

@@ -6,6 +6,7 @@
  */
 import { decodeUtf8Strict, encodeUtf8 } from '../protocol/utf8.js';
 import { hmacMd5, toHex } from './md5.js';
+import { stepLimit } from './steps.js';
 import type { ClientMechanism, ServerMechanism } from './types.js';
 
 export interface CramMd5ServerOptions {
@@ -44,13 +45,16 @@ export function cramMd5Server(options: CramMd5ServerOptions): ServerMechanism {
   };
 }
 
+/** One message: the digest of the server's challenge. */
 export function cramMd5Client(username: string, password: string): ClientMechanism {
+  const step = stepLimit('CRAM-MD5', 1);
   return {
     name: 'CRAM-MD5',
     async initialResponse() {
       return undefined;
     },
     async respond(challenge) {
+      step();
       return encodeUtf8(`${username} ${toHex(hmacMd5(encodeUtf8(password), challenge))}`);
     },
   };

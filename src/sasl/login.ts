@@ -4,6 +4,7 @@
  * @module
  */
 import { decodeUtf8Strict, encodeUtf8 } from '../protocol/utf8.js';
+import { stepLimit } from './steps.js';
 import type { ClientMechanism, ServerMechanism } from './types.js';
 
 const USERNAME = encodeUtf8('Username:');
@@ -30,13 +31,16 @@ export function loginServer(): ServerMechanism {
   };
 }
 
+/** Two messages: the user name, then the password. */
 export function loginClient(username: string, password: string): ClientMechanism {
+  const step = stepLimit('LOGIN', 2);
   return {
     name: 'LOGIN',
     async initialResponse() {
       return undefined;
     },
     async respond(challenge) {
+      step();
       const prompt = (decodeUtf8Strict(challenge) ?? '').toLowerCase();
       return encodeUtf8(prompt.startsWith('pass') ? password : username);
     },

@@ -3,6 +3,7 @@
  * @module
  */
 import { decodeUtf8Strict, encodeUtf8 } from '../protocol/utf8.js';
+import { stepLimit } from './steps.js';
 import type { ClientMechanism, ServerMechanism, ServerStep } from './types.js';
 
 const EMPTY = new Uint8Array(0);
@@ -35,14 +36,20 @@ function readPlain(response: Uint8Array): ServerStep {
   return { type: 'credentials', credentials };
 }
 
+/** One message: as the initial response, or in answer to the server's empty challenge. */
 export function plainClient(username: string, password: string, authzid = ''): ClientMechanism {
+  const step = stepLimit('PLAIN', 1);
+  const message = () => {
+    step();
+    return encodeUtf8(`${authzid}\0${username}\0${password}`);
+  };
   return {
     name: 'PLAIN',
     async initialResponse() {
-      return encodeUtf8(`${authzid}\0${username}\0${password}`);
+      return message();
     },
     async respond() {
-      return encodeUtf8(`${authzid}\0${username}\0${password}`);
+      return message();
     },
   };
 }

@@ -6,6 +6,7 @@
  */
 import { decodeUtf8Strict, encodeUtf8 } from '../protocol/utf8.js';
 import { decodeBase64, encodeBase64 } from './base64.js';
+import { stepLimit } from './steps.js';
 import type { ClientMechanism, ServerMechanism, ServerStep } from './types.js';
 
 /** What a server stores for a user instead of the password. */
@@ -118,7 +119,20 @@ export interface ScramClientOptions {
   /** The client nonce; random by default (tests pass a fixed one). */
   nonce?: string;
   authzid?: string;
+  /**
+   * The most PBKDF2 iterations the server may ask for; more is refused before any is computed.
+   * Default {@link SCRAM_MAX_ITERATIONS}.
+   */
+  maxIterations?: number;
 }
+
+/**
+ * 600,000: what OWASP asks of PBKDF2-HMAC-SHA256 for stored passwords today, so a server that
+ * follows current advice is met, and about a quarter of a second of one core's time. RFC 7677
+ * asks for at least 4096; servers use 4096 to a few hundred thousand. The count is the server's
+ * to choose, so without a bound it could keep a client computing for hours.
+ */
+export const SCRAM_MAX_ITERATIONS = 600_000;
 
 export function scramClient(
   username: string,
@@ -127,13 +141,18 @@ export function scramClient(
 ): ClientMechanism {
   const gs2 = options.authzid === undefined ? 'n,,' : `n,a=${saslName(options.authzid)},`;
   const clientFirstBare = `n=${saslName(username)},r=${options.nonce ?? randomNonce()}`;
+  const maxIterations = options.maxIterations ?? SCRAM_MAX_ITERATIONS;
+  // client-first, client-final, and the empty acknowledgement of the server's signature.
+  const step = stepLimit('SCRAM-SHA-256', 3);
   let expectedServerSignature: string | undefined;
   return {
     name: 'SCRAM-SHA-256',
     async initialResponse() {
+      step();
       return encodeUtf8(gs2 + clientFirstBare);
     },
     async respond(challenge) {
+      step();
       const text = decodeUtf8Strict(challenge) ?? '';
       if (expectedServerSignature !== undefined) {
         if (text !== `v=${expectedServerSignature}`) throw new Error('SCRAM: the server signature is wrong');
@@ -145,7 +164,13 @@ export function scramClient(
       if (m === null || salt === undefined || !(m[1] as string).startsWith(myNonce)) {
         throw new Error('SCRAM: malformed server-first-message');
       }
-      const salted = await hi(password, salt, Number(m[3]));
+      const iterations = Number(m[3]);
+      if (iterations < 1 || iterations > maxIterations) {
+        throw new Error(
+          `SCRAM: the server asks for ${m[3]} iterations; at most ${maxIterations} are allowed`,
+        );
+      }
+      const salted = await hi(password, salt, iterations);
       const clientKey = await hmac(salted, 'Client Key');
       const withoutProof = `c=${encodeBase64(encodeUtf8(gs2))},r=${m[1]}`;
       const authMessage = `${clientFirstBare},${text},${withoutProof}`;
@@ -177,8 +202,9 @@ function saslName(name: string): string {
   return name.replace(/=/g, '=3D').replace(/,/g, '=2C');
 }
 
+/** A name as the client wrote it, or undefined when it is not a saslname (a stray `=`, or NUL). */
 function unSaslName(text: string): string | undefined {
-  if (/=(?!2C|3D)/.test(text)) return undefined;
+  if (/=(?!2C|3D)|\0/.test(text)) return undefined;
   return text.replace(/=2C/g, ',').replace(/=3D/g, '=');
 }
 

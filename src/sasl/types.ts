@@ -52,6 +52,9 @@ export interface ClientMechanism {
   readonly name: string;
   /** The initial response to send with AUTH, or undefined to wait for a challenge. */
   initialResponse(): Promise<Uint8Array | undefined>;
-  /** The response to a server challenge. Throws when the server's message is wrong (SCRAM). */
+  /**
+   * The response to a server challenge. Throws when the server's message is wrong (SCRAM), and
+   * when the server challenges past the mechanism's last message: each has a fixed number.
+   */
   respond(challenge: Uint8Array): Promise<Uint8Array>;
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import { decodeUtf8Strict, encodeUtf8 } from '../protocol/utf8.js';
+import { stepLimit } from './steps.js';
 import type { ClientMechanism, ServerMechanism } from './types.js';
 
 const EMPTY = new Uint8Array(0);
@@ -29,13 +30,17 @@ export const XOAUTH2_FAILURE = encodeUtf8(
   '{"status":"401","schemes":"bearer","scope":"https://mail.google.com/"}',
 );
 
+/** Two messages at most: the token, then the acknowledgement of an error. */
 export function xoauth2Client(username: string, accessToken: string): ClientMechanism {
+  const step = stepLimit('XOAUTH2', 2);
   return {
     name: 'XOAUTH2',
     async initialResponse() {
+      step();
       return encodeUtf8(`user=${username}\x01auth=Bearer ${accessToken}\x01\x01`);
     },
     async respond() {
+      step();
       return EMPTY; // the error JSON: acknowledge it, the server then answers 535
     },
   };

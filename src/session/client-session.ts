@@ -14,6 +14,11 @@ export type ClientAuth =
       readonly username: string;
       readonly password: string;
       readonly mechanism?: 'SCRAM-SHA-256' | 'PLAIN' | 'LOGIN' | 'CRAM-MD5';
+      /**
+       * The most PBKDF2 iterations a SCRAM-SHA-256 server may ask for (EAUTH beyond). Default
+       * 600,000, OWASP's figure for PBKDF2-HMAC-SHA256 (see `SCRAM_MAX_ITERATIONS`).
+       */
+      readonly maxScramIterations?: number;
     }
   | { readonly username: string; readonly accessToken: string; readonly mechanism?: 'XOAUTH2' };
 

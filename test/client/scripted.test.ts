@@ -105,6 +105,68 @@ describe('negotiation', () => {
     expect((error as EsmtpError).reply?.code).toBe(535);
   });
 
+  it('a server that challenges past the last step gets `*`, and the password only once: EAUTH', async () => {
+    const server = new ScriptedServer();
+    const connecting = SmtpClient.over(server.client, {
+      tls: 'none',
+      allowInsecureAuth: true,
+      auth: { username: 'u', password: 'p', mechanism: 'LOGIN' },
+    });
+    await server.greet(['AUTH LOGIN']);
+    expect(await server.line()).toBe('AUTH LOGIN');
+    server.send('334 VXNlcm5hbWU6\r\n');
+    expect(await server.line()).toBe(Buffer.from('u').toString('base64'));
+    server.send('334 UGFzc3dvcmQ6\r\n');
+    expect(await server.line()).toBe(Buffer.from('p').toString('base64'));
+    server.send('334 UGFzc3dvcmQ6\r\n');
+    expect(await server.line()).toBe('*');
+    server.send('501 5.7.0 cancelled\r\n');
+    expect((await errorOf(connecting)).code).toBe('EAUTH');
+  });
+
+  /** Connects with SCRAM-SHA-256 to a server whose first challenge asks for `iterations`. */
+  async function scramWith(iterations: number, options: SmtpClientOptions = {}) {
+    const server = new ScriptedServer();
+    const connecting = SmtpClient.over(server.client, {
+      tls: 'none',
+      allowInsecureAuth: true,
+      ...options,
+      auth: { username: 'u', password: 'p', ...options.auth },
+    });
+    await server.greet(['AUTH SCRAM-SHA-256']);
+    const first = Buffer.from((await server.line()).slice('AUTH SCRAM-SHA-256 '.length), 'base64');
+    const nonce = /r=([^,]+)/.exec(first.toString())?.[1];
+    server.send(`334 ${Buffer.from(`r=${nonce}xyz,s=c2FsdA==,i=${iterations}`).toString('base64')}\r\n`);
+    return { server, connecting };
+  }
+
+  it('SCRAM: an iteration count over maxScramIterations (600,000 by default) is refused with `*`', async () => {
+    for (const [iterations, auth] of [
+      [2_000_000_000, {}],
+      [600_001, {}],
+      [20_000, { maxScramIterations: 10_000 }],
+    ] as const) {
+      const { server, connecting } = await scramWith(iterations, {
+        auth: { username: 'u', password: 'p', ...auth },
+      });
+      expect(await server.line()).toBe('*');
+      server.send('501 5.7.0 cancelled\r\n');
+      const error = await errorOf(connecting);
+      expect(error.code).toBe('EAUTH');
+      expect(error.message).toContain(`${iterations} iterations`);
+    }
+  });
+
+  it('SCRAM: the key derivation runs under the command deadline', async () => {
+    const { server, connecting } = await scramWith(1_500_000, {
+      auth: { username: 'u', password: 'p', maxScramIterations: 2_000_000 },
+      timeouts: { command: 100 },
+    });
+    expect((await errorOf(connecting)).code).toBe('ETIMEOUT');
+    // No proof was sent: the client-final message starts "c=biws".
+    expect(server.transcript).not.toContain(Buffer.from('c=biws').toString('base64'));
+  });
+
   it('XOAUTH2 with an access token', async () => {
     const server = new ScriptedServer();
     const connecting = SmtpClient.over(server.client, {
@@ -295,15 +357,63 @@ describe('pipelining and bodies', () => {
     expect(await server.line()).toBe('MAIL FROM:<a@example.com> BODY=8BITMIME');
     expect(await server.line()).toBe('RCPT TO:<b@example.org>');
     server.send('250 ok\r\n250 ok\r\n');
-    expect(await server.line()).toBe('BDAT 8');
-    expect(await server.bytes(8)).toBe('.first\r\n');
-    // Text goes as CRLF lines: the bare LF becomes CRLF and the last line gets its CRLF.
-    expect(await server.line()).toBe('BDAT 13');
-    expect(await server.bytes(13)).toBe('second\r\nthird');
-    expect(await server.line()).toBe('BDAT 2 LAST');
-    expect(await server.bytes(2)).toBe('\r\n');
-    server.send('250 2.0.0 chunk\r\n250 2.0.0 chunk\r\n250 2.0.0 done\r\n');
+    // Text goes as CRLF lines: the bare LF becomes CRLF and the last line gets its CRLF. Small
+    // buffers are gathered into one chunk.
+    expect(await server.line()).toBe('BDAT 23 LAST');
+    expect(await server.bytes(23)).toBe('.first\r\nsecond\r\nthird\r\n');
+    server.send('250 2.0.0 done\r\n');
     expect((await sending).reply.lines).toEqual(['done']);
+  });
+
+  it('RFC 3030: a stream of small buffers goes out in BDAT chunks of 64 KiB or more', async () => {
+    const { server, client } = await connected(['PIPELINING', 'CHUNKING', '8BITMIME']);
+    const line = `${'x'.repeat(98)}\r\n`;
+    async function* body() {
+      for (let i = 0; i < 2000; i++) yield Buffer.from(line);
+    }
+    const sending = client.send({ from: 'a@example.com', to: ['b@example.org'] }, body());
+    await server.line();
+    await server.line();
+    server.send('250 ok\r\n250 ok\r\n');
+    const sizes: number[] = [];
+    for (let last = false; !last; ) {
+      const bdat = /^BDAT (\d+)( LAST)?$/.exec(await server.line());
+      sizes.push(Number(bdat?.[1]));
+      last = bdat?.[2] !== undefined;
+      await server.bytes(Number(bdat?.[1]));
+      server.send('250 ok\r\n');
+    }
+    expect(sizes.reduce((a, b) => a + b)).toBe(200_000);
+    expect(sizes.length).toBe(4);
+    for (const size of sizes.slice(0, -1)) expect(size).toBeGreaterThanOrEqual(64 * 1024);
+    await sending;
+  });
+
+  it('RFC 3030 4.2: after a refused chunk no more are sent; RSET, and the refusal is the error', async () => {
+    const { server, client } = await connected(['PIPELINING', 'CHUNKING', '8BITMIME']);
+    async function* body() {
+      for (let i = 0; i < 4096; i++) yield Buffer.from(`${'y'.repeat(254)}\r\n`); // 1 MiB
+    }
+    const sending = client.send({ from: 'a@example.com', to: ['b@example.org'] }, body());
+    await server.line();
+    await server.line();
+    server.send('250 ok\r\n250 ok\r\n');
+    let chunks = 0;
+    for (let line = await server.line(); line !== 'RSET'; line = await server.line()) {
+      const size = Number(/^BDAT (\d+)/.exec(line)?.[1]);
+      await server.bytes(size);
+      chunks += 1;
+      server.send(chunks === 1 ? '552 5.3.4 message too big\r\n' : '503 5.5.1 no transaction\r\n');
+    }
+    server.send('250 ok\r\n');
+    const error = await errorOf(sending);
+    expect(error).toBeInstanceOf(SmtpError);
+    expect(error.code).toBe(552);
+    expect(chunks).toBeLessThanOrEqual(8);
+    const noop = client.noop();
+    expect(await server.line()).toBe('NOOP');
+    server.send('250 ok\r\n');
+    await noop;
   });
 
   it('RFC 3030: binary content goes with BINARYMIME and BDAT, byte for byte', async () => {
@@ -384,6 +494,30 @@ describe('failures', () => {
     expect(server.closed).toBe(true);
   });
 
+  it('replies nobody asked for: a few are tolerated, a stream of them is EPROTOCOL and closes', async () => {
+    const { server, client } = await connected(plain);
+    server.send('250 unasked\r\n250 unasked\r\n');
+    await new Promise((r) => setTimeout(r, 10));
+    expect(server.closed).toBe(false);
+    server.send('250 unasked\r\n'.repeat(10_000));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(server.closed).toBe(true);
+    const error = await errorOf(client.noop());
+    expect(error.code).toBe('ECONNECTION');
+    expect(error.message).toMatch(/EPROTOCOL: .*replies nobody asked for/);
+  });
+
+  it('pipelined commands have all their replies at once; that is no flood', async () => {
+    const { server, client } = await connected(plain);
+    const to = Array.from({ length: 40 }, (_, i) => `r${i}@example.org`);
+    const sending = client.send({ from: 'a@example.com', to }, 'x');
+    for (let i = 0; i < to.length + 2; i++) await server.line();
+    server.send(`250 ok\r\n${'250 ok\r\n'.repeat(to.length)}354 go\r\n`);
+    await server.dataBody();
+    server.send('250 done\r\n');
+    expect((await sending).accepted).toHaveLength(40);
+  });
+
   it('a silent server is ETIMEOUT within the configured time', async () => {
     const { server, client } = await connected(plain, { timeouts: { command: 50 } });
     const noop = client.noop();
@@ -430,8 +564,9 @@ describe('failures', () => {
 
   it('with CHUNKING an erroring stream is dropped cleanly with RSET', async () => {
     const { server, client } = await connected(['PIPELINING', 'CHUNKING', '8BITMIME']);
+    const part = `${'p'.repeat(1022)}\r\n`;
     async function* failing() {
-      yield Buffer.from('part one\r\n');
+      for (let i = 0; i < 128; i++) yield Buffer.from(part); // two chunks: the first goes out
       yield Buffer.from('part two\r\n');
       throw new Error('source failed');
     }
@@ -439,8 +574,8 @@ describe('failures', () => {
     await server.line();
     await server.line();
     server.send('250 ok\r\n250 ok\r\n');
-    expect(await server.line()).toBe('BDAT 10');
-    await server.bytes(10);
+    expect(await server.line()).toBe('BDAT 65536');
+    await server.bytes(65536);
     server.send('250 ok\r\n');
     expect(await server.line()).toBe('RSET');
     server.send('250 ok\r\n');

@@ -190,6 +190,37 @@ describe('CRAM-MD5 (RFC 2195)', () => {
   });
 });
 
+describe('client mechanisms have a fixed number of steps', () => {
+  const challenge = bytesOf('Password:');
+  it('a challenge past the last step is an error, never the credentials again', async () => {
+    const plain = plainClient('tim', 'secret');
+    await plain.initialResponse();
+    await expect(plain.respond(new Uint8Array(0))).rejects.toThrow(/PLAIN: .*past the last step/);
+    const login = loginClient('tim', 'secret');
+    await login.respond(bytesOf('Username:'));
+    expect(text(await login.respond(challenge))).toBe('secret');
+    await expect(login.respond(challenge)).rejects.toThrow(/LOGIN: .*past the last step/);
+    const cram = cramMd5Client('tim', 'secret');
+    await cram.respond(bytesOf('<1@x>'));
+    await expect(cram.respond(bytesOf('<2@x>'))).rejects.toThrow(/CRAM-MD5/);
+    const xoauth2 = xoauth2Client('tim', 'token');
+    await xoauth2.initialResponse();
+    await xoauth2.respond(new Uint8Array(0));
+    await expect(xoauth2.respond(new Uint8Array(0))).rejects.toThrow(/XOAUTH2/);
+  });
+
+  it('SCRAM: nothing after the server signature is answered', async () => {
+    const keys = await scramKeys('pencil', { iterations: 4096 });
+    const server = scramServer({ lookup: () => keys });
+    const client = scramClient('user', 'pencil');
+    let step = await server.respond(await client.initialResponse());
+    step = await server.respond(await client.respond((step as { challenge: Uint8Array }).challenge));
+    const signature = (step as { challenge: Uint8Array }).challenge;
+    expect(await client.respond(signature)).toEqual(new Uint8Array(0));
+    await expect(client.respond(signature)).rejects.toThrow(/SCRAM-SHA-256: .*past the last step/);
+  });
+});
+
 describe('SCRAM-SHA-256 (RFC 7677, RFC 5802)', () => {
   // RFC 7677 3: user "user", password "pencil".
   const clientFirst = 'n,,n=user,r=rOprNGfwEbeRWgbNEkqO';
@@ -231,7 +262,6 @@ describe('SCRAM-SHA-256 (RFC 7677, RFC 5802)', () => {
     const final = await server.respond(await client.respond((first as { challenge: Uint8Array }).challenge));
     expect(final).toEqual({ type: 'failed' });
     const honest = scramClient('user', 'pencil');
-    await honest.initialResponse();
     const other = scramServer({ lookup: () => keys });
     const challenge = await other.respond(await honest.initialResponse());
     await honest.respond((challenge as { challenge: Uint8Array }).challenge);
@@ -265,6 +295,19 @@ describe('SCRAM-SHA-256 (RFC 7677, RFC 5802)', () => {
       type: 'credentials',
       credentials: { mechanism: 'SCRAM-SHA-256', username: 'a=b,c', authzid: 'boss' },
     });
+  });
+
+  it('5.1: a name with NUL is malformed and never looked up (saslname excludes it)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string(), fc.string(), fc.boolean(), async (before, after, asAuthzid) => {
+        const name = `${before}\0${after}`;
+        const looked: string[] = [];
+        const server = scramServer({ lookup: (u) => void looked.push(u) });
+        const first = asAuthzid ? `n,a=${name},n=user,r=abc` : `n,,n=${name},r=abc`;
+        expect((await server.respond(bytesOf(first))).type).toBe('malformed');
+        expect(looked).toEqual([]);
+      }),
+    );
   });
 
   it('refuses malformed messages', async () => {
