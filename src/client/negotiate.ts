@@ -88,7 +88,7 @@ async function startTls(
       throw tlsFailure(conn, `the server refused STARTTLS: ${reply.code} ${reply.lines.join(' ')}`);
     return;
   }
-  await conn.startTls(o.tlsOptions);
+  await conn.startTls(o.tlsOptions, o.commandTimeout, o.signal);
   session.secure = true;
   // RFC 3207 4.2: forget what the server said before TLS, and ask again.
   session.forget();

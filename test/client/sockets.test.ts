@@ -136,3 +136,36 @@ describe('a server that stops reading in the middle of the message', () => {
     });
   }
 });
+
+describe('STARTTLS', () => {
+  /** A server that says 220 to STARTTLS and then never shakes hands. */
+  async function silentAfterStarttls(): Promise<number> {
+    const { port } = await listening((socket) => {
+      socket.write('220 silent.test ESMTP\r\n');
+      socket.on('data', (chunk: Buffer) => {
+        const text = chunk.toString('latin1');
+        if (text.startsWith('EHLO')) socket.write('250-silent.test\r\n250 STARTTLS\r\n');
+        else if (text.startsWith('STARTTLS')) socket.write('220 go ahead\r\n');
+      });
+    });
+    return port;
+  }
+
+  it('a handshake that never comes fails with ETIMEOUT within the command timeout', async () => {
+    const port = await silentAfterStarttls();
+    const error = (await SmtpClient.connect(`smtp://127.0.0.1:${port}`, {
+      tls: 'required',
+      timeouts: { command: 300 },
+    }).catch((e: unknown) => e)) as EsmtpError;
+    expect(error.code).toBe('ETIMEOUT');
+  });
+
+  it('and with EABORT when the signal fires first', async () => {
+    const port = await silentAfterStarttls();
+    const error = (await SmtpClient.connect(`smtp://127.0.0.1:${port}`, {
+      tls: 'required',
+      signal: AbortSignal.timeout(200),
+    }).catch((e: unknown) => e)) as EsmtpError;
+    expect(error.code).toBe('EABORT');
+  });
+});
