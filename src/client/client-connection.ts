@@ -151,32 +151,16 @@ export class ClientConnection {
     if (startTls === undefined) throw new EsmtpError('ETLS', 'this transport cannot start TLS');
     this.discardBuffered();
     this.transport.pause();
-    // A server that says 220 and then never shakes hands must not hold the client: the timer and
-    // the signal fail the connection, which ends the handshake.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let onAbort: (() => void) | undefined;
-    const stopped = new Promise<never>((_, reject) => {
-      const stop = (error: EsmtpError) => {
-        this.fail(error);
-        reject(this.failure);
-      };
-      const late = new EsmtpError('ETIMEOUT', `no TLS handshake with the server within ${timeout} ms`);
-      timer = setTimeout(() => stop(late), timeout);
-      onAbort = () => stop(abortError(signal as AbortSignal));
-      if (signal?.aborted) onAbort();
-      else signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    // A server that says 220 and then never shakes hands must not hold the client.
+    const late = `no TLS handshake with the server within ${timeout} ms`;
     try {
-      await Promise.race([startTls(options, false), stopped]);
+      await this.within(startTls(options, false), timeout, signal, late);
     } catch (error) {
-      if (this.failure !== undefined) throw this.failure;
+      if (this.failure !== undefined) throw this.failure; // late or aborted
       this.fail(
         new EsmtpError('ETLS', `TLS handshake failed: ${(error as Error).message}`, { cause: error }),
       );
       throw this.failure;
-    } finally {
-      clearTimeout(timer);
-      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
     }
     this.parser = new ReplyParser();
     this.transport.resume();
