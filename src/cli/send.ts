@@ -6,7 +6,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { SmtpClient, type SmtpClientOptions } from '../client/smtp-client.js';
 import { SmtpError } from '../protocol/errors.js';
 import { replyText } from '../protocol/reply.js';
-import { credentials, flag, integer, parseArgs, UsageError } from './args.js';
+import { credentials, integer, parseCommandLine, UsageError } from './args.js';
 
 export const SEND_USAGE = `usage: esmtp send --server URL --from ADDR --to ADDR [--to ADDR ...] [options] [FILE | -]
 
@@ -23,54 +23,49 @@ Sends the message in FILE (or on stdin) and prints the outcome as one JSON objec
   --lmtp                    speak LMTP (as with an lmtp:// URL)
   --helo NAME               the name for EHLO
   --timeout SECONDS         per command, and for the reply to the message (default 60)
-  --help                    show this help
+  -h, --help                show this help
 
 Exit status: 0 when every recipient was accepted, 1 when any was refused or the send failed,
 2 for usage errors.
 `;
 
-const SPEC = {
-  server: { value: true },
-  from: { value: true },
-  to: { value: true, repeat: true },
-  tls: { value: true },
-  ca: { value: true },
-  insecure: {},
-  auth: { value: true },
-  'allow-insecure-auth': {},
-  lmtp: {},
-  helo: { value: true },
-  timeout: { value: true },
-  help: {},
-};
+const OPTIONS = {
+  server: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string', multiple: true },
+  tls: { type: 'string' },
+  ca: { type: 'string' },
+  insecure: { type: 'boolean' },
+  auth: { type: 'string' },
+  'allow-insecure-auth': { type: 'boolean' },
+  lmtp: { type: 'boolean' },
+  helo: { type: 'string' },
+  timeout: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 /** Sends, prints the JSON outcome, and returns the exit status. */
 export async function send(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, SPEC);
-  if (args.flags.has('help')) {
+  const { values, positionals } = parseCommandLine(argv, OPTIONS);
+  if (values.help) {
     process.stdout.write(SEND_USAGE);
     return 0;
   }
-  const server = flag(args, 'server');
-  const from = flag(args, 'from');
-  const to = args.flags.get('to') ?? [];
+  const { server, from, to = [], ca, auth, helo } = values;
   if (server === undefined || from === undefined || to.length === 0)
     throw new UsageError('--server, --from and --to are required');
-  if (args.positional.length > 1) throw new UsageError('one message file at most');
-  const tls = flag(args, 'tls') ?? 'opportunistic';
+  if (positionals.length > 1) throw new UsageError('one message file at most');
+  const tls = values.tls ?? 'opportunistic';
   if (tls !== 'required' && tls !== 'opportunistic' && tls !== 'none')
     throw new UsageError('--tls is required, opportunistic or none');
-  const seconds = integer(args, 'timeout') ?? 60;
-  const auth = flag(args, 'auth');
-  const ca = flag(args, 'ca');
-  const helo = flag(args, 'helo');
+  const seconds = integer(values.timeout, 'timeout') ?? 60;
   const options: SmtpClientOptions = {
     tls,
     tlsOptions: {
       ...(ca === undefined ? {} : { ca: readFileSync(ca) }),
-      ...(args.flags.has('insecure') ? { rejectUnauthorized: false } : {}),
+      ...(values.insecure ? { rejectUnauthorized: false } : {}),
     },
-    allowInsecureAuth: args.flags.has('allow-insecure-auth'),
+    allowInsecureAuth: values['allow-insecure-auth'] === true,
     timeouts: {
       command: seconds * 1000,
       data: seconds * 1000,
@@ -80,8 +75,8 @@ export async function send(argv: readonly string[]): Promise<number> {
     ...(auth === undefined ? {} : { auth: credentials(auth, 'auth') }),
     ...(helo === undefined ? {} : { name: helo }),
   };
-  const url = args.flags.has('lmtp') ? server.replace(/^smtp:/, 'lmtp:') : server;
-  const file = args.positional[0];
+  const url = values.lmtp ? server.replace(/^smtp:/, 'lmtp:') : server;
+  const file = positionals[0];
   const message = file === undefined || file === '-' ? process.stdin : createReadStream(file);
 
   let client: SmtpClient | undefined;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -62,9 +62,36 @@ describe('esmtp serve and esmtp send', () => {
       const help = spawnSync(process.execPath, [CLI, command, '--help'], { encoding: 'utf8' });
       expect(help.status).toBe(0);
       for (const f of flags) expect(help.stdout, f).toContain(`--${f}`);
+      const short = spawnSync(process.execPath, [CLI, command, '-h'], { encoding: 'utf8' });
+      expect(short).toMatchObject({ status: 0, stdout: help.stdout, stderr: '' });
       const bad = spawnSync(process.execPath, [CLI, command, '--no-such-flag'], { encoding: 'utf8' });
       expect(bad.status).toBe(2);
+      expect(bad.stderr).toMatch(/^esmtp: Unknown option '--no-such-flag'\n\n/);
       expect(bad.stderr).toContain(`usage: esmtp ${command}`);
+    }
+  });
+
+  it('--version prints the package version; -h and --help the usage; both exit 0', () => {
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8'));
+    const printed = spawnSync(process.execPath, [CLI, '--version'], { encoding: 'utf8' });
+    expect(printed).toMatchObject({ status: 0, stdout: `${version}\n`, stderr: '' });
+    for (const flag of ['-h', '--help']) {
+      const help = spawnSync(process.execPath, [CLI, flag], { encoding: 'utf8' });
+      expect(help).toMatchObject({ status: 0, stderr: '' });
+      expect(help.stdout).toMatch(/^usage: esmtp <command>[\s\S]*--version/);
+    }
+  });
+
+  it('a value missing, or given to a flag that takes none, is a usage error', () => {
+    for (const [args, error] of [
+      [['send', '--server'], "Option '--server <value>' argument missing"],
+      [['send', '--server', '--from', 'a@example.com'], "Option '--server' argument is ambiguous"],
+      [['serve', '--quiet=yes'], "Option '--quiet' does not take an argument"],
+      [['serve', 'extra'], 'unexpected argument extra'],
+    ] as const) {
+      const run = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+      expect(run.status, args.join(' ')).toBe(2);
+      expect(run.stderr.split('\n')[0]).toBe(`esmtp: ${error}`);
     }
   });
 
