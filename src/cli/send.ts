@@ -2,11 +2,12 @@
  * `esmtp send`: sends one message from a file or stdin with SmtpClient, and prints the outcome as JSON.
  * @module
  */
-import { createReadStream, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { SmtpClient, type SmtpClientOptions } from '../client/smtp-client.js';
 import { SmtpError } from '../protocol/errors.js';
 import { replyText } from '../protocol/reply.js';
 import { credentials, integer, parseCommandLine, UsageError } from './args.js';
+import { openMessageFile } from './message-file.js';
 
 export const SEND_USAGE = `usage: esmtp send --server URL --from ADDR --to ADDR [--to ADDR ...] [options] [FILE | -]
 
@@ -25,8 +26,8 @@ Sends the message in FILE (or on stdin) and prints the outcome as one JSON objec
   --timeout SECONDS         per command, and for the reply to the message (default 60)
   -h, --help                show this help
 
-Exit status: 0 when every recipient was accepted, 1 when any was refused or the send failed,
-2 for usage errors.
+Exit status: 0 when every recipient was accepted, 1 when any was refused, the send failed or
+FILE cannot be read, 2 for usage errors.
 `;
 
 const OPTIONS = {
@@ -43,6 +44,17 @@ const OPTIONS = {
   timeout: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** The --server URL; without its scheme, a usage error that shows the form. */
+function serverUrl(text: string, lmtp: boolean): string {
+  if (!/^(?:smtps?|lmtp):\/\//i.test(text)) {
+    const hint = /^[a-z][\w+.-]*:\/\//i.test(text) ? '' : ` (smtp://${text}?)`;
+    throw new UsageError(
+      `--server needs a URL: smtp://HOST[:PORT], smtps://HOST[:PORT] or lmtp://HOST:PORT${hint}`,
+    );
+  }
+  return lmtp ? text.replace(/^smtp:/i, 'lmtp:') : text;
+}
 
 /** Sends, prints the JSON outcome, and returns the exit status. */
 export async function send(argv: readonly string[]): Promise<number> {
@@ -75,9 +87,9 @@ export async function send(argv: readonly string[]): Promise<number> {
     ...(auth === undefined ? {} : { auth: credentials(auth, 'auth') }),
     ...(helo === undefined ? {} : { name: helo }),
   };
-  const url = values.lmtp ? server.replace(/^smtp:/, 'lmtp:') : server;
+  const url = serverUrl(server, values.lmtp === true);
   const file = positionals[0];
-  const message = file === undefined || file === '-' ? process.stdin : createReadStream(file);
+  const message = file === undefined || file === '-' ? process.stdin : await openMessageFile(file);
 
   let client: SmtpClient | undefined;
   try {

@@ -147,6 +147,32 @@ describe('esmtp serve and esmtp send', () => {
     expect(usage.status).toBe(2);
   });
 
+  it('esmtp send with a message file that cannot be read says so in one line naming it, and exits 1', async () => {
+    const s = await serve();
+    const missing = join(tmpdir(), `esmtp-cli-missing-${process.pid}.eml`);
+    const outcome = await runSend([...plainSend(s.port, 'a@example.com', 'b@example.org'), missing], '');
+    expect(outcome).toMatchObject({
+      status: 1,
+      stderr: `esmtp: cannot read ${missing}: no such file or directory\n`,
+    });
+    const directory = await runSend([...plainSend(s.port, 'a@example.com', 'b@example.org'), tmpdir()], '');
+    expect(directory).toMatchObject({
+      status: 1,
+      stderr: `esmtp: cannot read ${tmpdir()}: it is a directory\n`,
+    });
+    expect(s.messages()).toEqual([]);
+  });
+
+  it('esmtp send --server without a scheme is a usage error that shows the smtp:// form', async () => {
+    const outcome = await runSend(
+      ['--server', '127.0.0.1:25', '--from', 'a@example.com', '--to', 'b@example.org'],
+      message,
+    );
+    expect(outcome.status).toBe(2);
+    expect(outcome.stderr.split('\n')[0]).toContain('smtp://127.0.0.1:25');
+    expect(outcome.stderr).toContain('usage: esmtp send');
+  });
+
   it('STARTTLS and AUTH PLAIN between esmtp send and esmtp serve; AUTH is required for MAIL', async () => {
     const certs = testCertificates();
     const cert = join(tmpdir(), `esmtp-cli-cert-${process.pid}.pem`);
