@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testCertificates } from '../helpers/certs.js';
 import { CLI, plainSend, type RunningServe, runSend, startServe, withoutTrace } from '../helpers/cli.js';
+import { collectingServer } from '../helpers/server.js';
 
 const running: RunningServe[] = [];
 afterEach(async () => {
@@ -160,6 +161,25 @@ describe('esmtp serve and esmtp send', () => {
       status: 1,
       stderr: `esmtp: cannot read ${tmpdir()}: it is a directory\n`,
     });
+    expect(s.messages()).toEqual([]);
+  });
+
+  it('esmtp send FILE declares its size, and refuses before MAIL one larger than the server takes', async () => {
+    const file = join(tmpdir(), `esmtp-cli-sized-${process.pid}.eml`);
+    writeFileSync(file, `Subject: big\r\n\r\n${'x'.repeat(1000)}\r\n`);
+    const { server, delivered } = collectingServer({ limits: { messageSize: 2000 } });
+    const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const fits = await runSend([...plainSend(port, 'a@example.com', 'b@example.org'), file], '');
+      expect(fits.status).toBe(0);
+      expect(delivered[0]?.envelope.params.size).toBe(statSync(file).size);
+    } finally {
+      await server.close();
+    }
+    const s = await serve(['--size', '500']);
+    const tooBig = await runSend([...plainSend(s.port, 'a@example.com', 'b@example.org'), file], '');
+    expect(tooBig).toMatchObject({ status: 1, json: { error: 'ESIZE', reply: null } });
+    expect(tooBig.stderr).toContain('larger than the server accepts (500)');
     expect(s.messages()).toEqual([]);
   });
 
