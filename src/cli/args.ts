@@ -53,9 +53,9 @@ export function hostPort(text: string, name: string): { host: string; port: numb
   return { host: (m[1] ?? m[2]) as string, port: Number(m[3]) };
 }
 
-/** `USER:PASS`. */
-export function credentials(text: string, name: string): { username: string; password: string } {
+/** `USER:PASS`; `where` names the flag or file it came from. */
+export function credentials(text: string, where: string): { username: string; password: string } {
   const colon = text.indexOf(':');
-  if (colon <= 0) throw new UsageError(`--${name} needs USER:PASS`);
+  if (colon <= 0) throw new UsageError(`${where} needs USER:PASS`);
   return { username: text.slice(0, colon), password: text.slice(colon + 1) };
 }

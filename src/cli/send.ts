@@ -85,7 +85,7 @@ export async function send(argv: readonly string[]): Promise<number> {
       greeting: seconds * 1000,
       connect: seconds * 1000,
     },
-    ...(auth === undefined ? {} : { auth: credentials(auth, 'auth') }),
+    ...(auth === undefined ? {} : { auth: credentials(auth, '--auth') }),
     ...(helo === undefined ? {} : { name: helo }),
   };
   const url = serverUrl(server, values.lmtp === true);

@@ -7,9 +7,10 @@ import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { SmtpServerOptions } from '../server/options.js';
 import { SmtpServer } from '../server/smtp-server.js';
-import { credentials, hostPort, integer, type Parsed, parseCommandLine, port, UsageError } from './args.js';
+import { hostPort, integer, type Parsed, parseCommandLine, port, UsageError } from './args.js';
 import { createMaildir, deliverToMaildir } from './maildir.js';
 import { traceHeaders } from './trace.js';
+import { readUsers } from './users.js';
 
 export const SERVE_USAGE = `usage: esmtp serve [options]
 
@@ -27,12 +28,16 @@ Runs an SMTP server that delivers every message it accepts to a Maildir.
   --tls-cert FILE           certificate (PEM) for STARTTLS
   --tls-key FILE            its private key (PEM)
   --tls-port PORT           also listen for implicit TLS (port 465 style) on PORT
-  --auth USER:PASS          offer AUTH (over TLS only) and require it for MAIL; repeat for more users
-  --allow-insecure-auth     offer AUTH without TLS too
+  --auth USER:PASS          offer AUTH and require it for MAIL; repeat for more users (every
+                            user of the machine sees it in ps: prefer --auth-file or ESMTP_AUTH)
+  --auth-file FILE          the users for AUTH, one USER:PASS a line
+  --allow-insecure-auth     offer AUTH without TLS; AUTH needs --tls-cert and --tls-key otherwise
   --bare-line-ends MODE     reject (default) or normalize messages with a bare CR or LF
   --verbose                 log every connection
   --quiet                   no line per message; only the count when stopping
   -h, --help                show this help
+
+Environment: ESMTP_AUTH holds users for AUTH too, one USER:PASS a line, as in --auth-file.
 `;
 
 const OPTIONS = {
@@ -49,6 +54,7 @@ const OPTIONS = {
   'tls-key': { type: 'string' },
   'tls-port': { type: 'string' },
   auth: { type: 'string', multiple: true },
+  'auth-file': { type: 'string' },
   'allow-insecure-auth': { type: 'boolean' },
   'bare-line-ends': { type: 'string' },
   verbose: { type: 'boolean' },
@@ -155,9 +161,14 @@ function serverOptions(values: Values, hostname: string, lmtp: boolean): SmtpSer
     options.tls = { cert: readFileSync(cert), key: readFileSync(key) };
   if (values['tls-port'] !== undefined && options.tls === undefined)
     throw new UsageError('--tls-port needs --tls-cert and --tls-key');
-  const users = (values.auth ?? []).map((text) => credentials(text, 'auth'));
-  if (users.length > 0) {
-    const passwords = new Map(users.map((u) => [u.username, u.password]));
+  const passwords = readUsers(values.auth ?? [], values['auth-file']);
+  if (passwords.size > 0) {
+    // The server offers AUTH only over TLS unless told otherwise: without either, every MAIL
+    // would get 530 from a server that offers no way to authenticate.
+    if (options.tls === undefined && !values['allow-insecure-auth'])
+      throw new UsageError(
+        'AUTH is offered only over TLS: give --tls-cert and --tls-key, or --allow-insecure-auth to offer it in cleartext',
+      );
     options.requireAuth = true;
     options.allowInsecureAuth = values['allow-insecure-auth'] === true;
     options.auth = {

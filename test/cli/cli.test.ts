@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,8 +12,8 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((r) => r.stop('SIGKILL')));
 });
 
-async function serve(args: string[] = []) {
-  const s = await startServe(args);
+async function serve(args: string[] = [], env: NodeJS.ProcessEnv = {}) {
+  const s = await startServe(args, env);
   running.push(s);
   return s;
 }
@@ -232,6 +232,62 @@ describe('esmtp serve and esmtp send', () => {
     expect(messages).toHaveLength(2);
     expect(messages[0]).toMatch(/with ESMTPSA id/);
     expect(messages.map(withoutTrace)).toEqual([message, message]);
+  });
+
+  it('serve --auth without TLS refuses to start unless --allow-insecure-auth is given', async () => {
+    const maildir = join(mkdtempSync(join(tmpdir(), 'esmtp-cli-')), 'mail');
+    const refused = spawnSync(
+      process.execPath,
+      [CLI, 'serve', '--listen', '127.0.0.1:0', '--maildir', maildir, '--auth', 'alice:s3cret'],
+      // Before this was refused, the server started and ran until killed.
+      { encoding: 'utf8', timeout: 4000 },
+    );
+    expect(refused.status).toBe(2);
+    expect(refused.stderr.split('\n')[0]).toBe(
+      'esmtp: AUTH is offered only over TLS: give --tls-cert and --tls-key, or --allow-insecure-auth to offer it in cleartext',
+    );
+    const s = await serve(['--auth', 'alice:s3cret', '--allow-insecure-auth']);
+    const outcome = await runSend(
+      [
+        ...plainSend(s.port, 'alice@example.com', 'bob@example.org'),
+        '--auth',
+        'alice:s3cret',
+        '--allow-insecure-auth',
+      ],
+      message,
+    );
+    expect(outcome.status).toBe(0);
+  });
+
+  it('serve takes users from --auth-file and ESMTP_AUTH, out of sight of ps', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'esmtp-cli-')), 'users');
+    writeFileSync(file, '# users\nalice:s3cret\r\n\nbob:pass:with:colons\n');
+    const s = await serve(['--auth-file', file, '--allow-insecure-auth'], { ESMTP_AUTH: 'carol:c4rol' });
+    expect(readFileSync(`/proc/${s.child.pid}/cmdline`, 'utf8')).not.toContain('s3cret');
+    const as = (credentials: string) =>
+      runSend(
+        [
+          ...plainSend(s.port, 'a@example.com', 'b@example.org'),
+          '--auth',
+          credentials,
+          '--allow-insecure-auth',
+        ],
+        message,
+      );
+    for (const user of ['alice:s3cret', 'bob:pass:with:colons', 'carol:c4rol'])
+      expect((await as(user)).status, user).toBe(0);
+    const wrong = await as('alice:wrong');
+    expect(wrong).toMatchObject({ status: 1, json: { error: 'EAUTH' } });
+    expect(wrong.stderr).toContain('535 5.7.8');
+    expect(s.messages()).toHaveLength(3);
+
+    writeFileSync(file, 'alice\n');
+    const bad = spawnSync(process.execPath, [CLI, 'serve', '--auth-file', file, '--allow-insecure-auth'], {
+      encoding: 'utf8',
+      timeout: 4000,
+    });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.split('\n')[0]).toBe(`esmtp: --auth-file ${file}: line 1 is not USER:PASS`);
   });
 
   it('--no-store accepts and discards; SIGTERM lets it finish and exit 0', async () => {

@@ -20,14 +20,18 @@ export interface RunningServe {
   child: ChildProcess;
 }
 
-/** Starts `esmtp serve` with `args` on a free port and a fresh Maildir; resolves once it listens. */
-export async function startServe(args: string[] = []): Promise<RunningServe> {
+/**
+ * Starts `esmtp serve` with `args` on a free port and a fresh Maildir; resolves once it listens.
+ * `env` adds to the environment it runs in.
+ */
+export async function startServe(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningServe> {
   const maildir = join(mkdtempSync(join(tmpdir(), 'esmtp-serve-')), 'mail');
   const child = spawn(
     process.execPath,
     [CLI, 'serve', '--listen', '127.0.0.1:0', '--maildir', maildir, ...args],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
     },
   );
   let log = '';
