@@ -3,9 +3,12 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { SmtpServerOptions } from '../server/options.js';
+import { SmtpError } from '../protocol/errors.js';
+import { Replies } from '../protocol/replies.js';
+import { replyText } from '../protocol/reply.js';
+import type { SessionInfo, SmtpServerOptions } from '../server/options.js';
 import { SmtpServer } from '../server/smtp-server.js';
 import { hostPort, integer, type Parsed, parseCommandLine, port, UsageError } from './args.js';
 import { createMaildir, deliverToMaildir } from './maildir.js';
@@ -86,19 +89,27 @@ export async function serve(argv: readonly string[]): Promise<void> {
     const from = envelope.from?.address ?? '';
     const recipients = envelope.recipients.map((r) => r.address.address);
     let size = 0;
-    if (store) {
-      const header = traceHeaders({
-        session,
-        from,
-        recipients,
-        hostname,
-        id: session.id,
-        lmtp,
-        date: new Date(),
-      });
-      size = (await deliverToMaildir(maildir, header, message)).size;
-    } else {
-      size = await discard(message);
+    try {
+      if (store) {
+        const header = traceHeaders({
+          session,
+          from,
+          recipients,
+          hostname,
+          id: session.id,
+          lmtp,
+          date: new Date(),
+        });
+        size = (await deliverToMaildir(maildir, header, message)).size;
+      } else {
+        size = await discard(message);
+      }
+    } catch (error) {
+      // Logged here, with the session; the client is answered as for any failed hook and keeps
+      // the message.
+      const reason = error instanceof SmtpError ? replyText(error.reply) : (error as Error).message;
+      log(`not delivered id=${session.id}: ${reason}`);
+      throw error instanceof SmtpError ? error : new SmtpError(Replies.localError);
     }
     delivered++;
     if (quiet) return;
@@ -115,8 +126,14 @@ export async function serve(argv: readonly string[]): Promise<void> {
   const servers: SmtpServer[] = [new SmtpServer(options)];
   const tlsPort = port(values['tls-port'], 'tls-port');
   if (tlsPort !== undefined) servers.push(new SmtpServer({ ...options, secure: true }));
-  for (const server of servers) server.on('error', (error: Error) => log(`error ${error.message}`));
+  for (const server of servers)
+    server.on('error', (error: Error, session?: SessionInfo) =>
+      log(`error${session === undefined ? '' : ` id=${session.id}`} ${error.message}`),
+    );
 
+  process.stdout.write(
+    store ? `esmtp delivering to ${join(maildir, 'new')}\n` : 'esmtp discarding every message (--no-store)\n',
+  );
   const scheme = lmtp ? 'lmtp' : 'smtp';
   const main = await (servers[0] as SmtpServer).listen(listen);
   process.stdout.write(`esmtp listening on ${scheme}://${url(listen.host, main.port)}\n`);

@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testCertificates } from '../helpers/certs.js';
-import { CLI, plainSend, type RunningServe, runSend, startServe, withoutTrace } from '../helpers/cli.js';
+import {
+  CLI,
+  plainSend,
+  type RunningServe,
+  runSend,
+  type ServeOptions,
+  startServe,
+  withoutTrace,
+} from '../helpers/cli.js';
 import { collectingServer } from '../helpers/server.js';
 
 const running: RunningServe[] = [];
@@ -12,8 +20,8 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((r) => r.stop('SIGKILL')));
 });
 
-async function serve(args: string[] = [], env: NodeJS.ProcessEnv = {}) {
-  const s = await startServe(args, env);
+async function serve(args: string[] = [], options: ServeOptions = {}) {
+  const s = await startServe(args, options);
   running.push(s);
   return s;
 }
@@ -262,7 +270,9 @@ describe('esmtp serve and esmtp send', () => {
   it('serve takes users from --auth-file and ESMTP_AUTH, out of sight of ps', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'esmtp-cli-')), 'users');
     writeFileSync(file, '# users\nalice:s3cret\r\n\nbob:pass:with:colons\n');
-    const s = await serve(['--auth-file', file, '--allow-insecure-auth'], { ESMTP_AUTH: 'carol:c4rol' });
+    const s = await serve(['--auth-file', file, '--allow-insecure-auth'], {
+      env: { ESMTP_AUTH: 'carol:c4rol' },
+    });
     expect(readFileSync(`/proc/${s.child.pid}/cmdline`, 'utf8')).not.toContain('s3cret');
     const as = (credentials: string) =>
       runSend(
