@@ -111,6 +111,7 @@ describe('the examples in README.md and docs/ run against the built package', ()
         const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', javascript(example)], {
           cwd: root,
           encoding: 'utf8',
+          timeout: 30_000,
         });
         // Replies end in CRLF on the wire; the pages show them as lines.
         if (example.output !== undefined) expect(stdout.replace(/\r\n/g, '\n')).toBe(example.output);
