@@ -5,9 +5,9 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { credentials, UsageError } from './args.js';
+import { credentials } from './args.js';
 
-export const AUTH_VARIABLE = 'ESMTP_AUTH';
+const AUTH_VARIABLE = 'ESMTP_AUTH';
 
 interface User {
   username: string;
@@ -29,10 +29,6 @@ function userLines(text: string, source: string): User[] {
   return text.split('\n').flatMap((raw, i) => {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (line.trim() === '' || line.startsWith('#')) return [];
-    try {
-      return [credentials(line, source)];
-    } catch {
-      throw new UsageError(`${source}: line ${i + 1} is not USER:PASS`);
-    }
+    return [credentials(line, `${source}: line ${i + 1}`)];
   });
 }

@@ -297,7 +297,7 @@ describe('esmtp serve and esmtp send', () => {
       timeout: 4000,
     });
     expect(bad.status).toBe(2);
-    expect(bad.stderr.split('\n')[0]).toBe(`esmtp: --auth-file ${file}: line 1 is not USER:PASS`);
+    expect(bad.stderr.split('\n')[0]).toBe(`esmtp: --auth-file ${file}: line 1 needs USER:PASS`);
   });
 
   it('--no-store accepts and discards; SIGTERM lets it finish and exit 0', async () => {
