@@ -4,7 +4,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -24,7 +24,8 @@ function uniqueName(): string {
 
 /**
  * Writes `header` then the message stream into the Maildir and resolves with the file's path in
- * new/ (and the message's size) once it is there for good. A failure removes the partial file.
+ * new/ (and the message's size) once it is there for good. Whatever fails on the way (the stream,
+ * a write, the flush, the rename), the file in tmp/ is removed before the error is passed on.
  */
 export async function deliverToMaildir(
   dir: string,
@@ -33,26 +34,40 @@ export async function deliverToMaildir(
 ): Promise<{ path: string; size: number }> {
   const name = uniqueName();
   const tmp = join(dir, 'tmp', name);
+  const target = join(dir, 'new', name);
   const file = await open(tmp, 'wx', 0o600);
   let size = 0;
   try {
-    await file.write(header);
-    for await (const chunk of message) {
-      size += (chunk as Uint8Array).length;
-      await file.write(chunk as Uint8Array);
+    try {
+      await writeAll(file, new TextEncoder().encode(header));
+      for await (const chunk of message) {
+        size += (chunk as Uint8Array).length;
+        await writeAll(file, chunk as Uint8Array);
+      }
+      await file.sync();
+    } finally {
+      await file.close();
     }
-    await file.sync();
+    await rename(tmp, target);
   } catch (error) {
-    await file.close();
     await unlink(tmp).catch(() => {});
     throw error;
   }
-  await file.close();
-  const target = join(dir, 'new', name);
-  await rename(tmp, target);
-  // The rename is durable once the directory itself is flushed.
+  // The rename is durable once the directory itself is flushed (not every file system can).
   const directory = await open(join(dir, 'new'), 'r');
   await directory.sync().catch(() => {});
   await directory.close();
   return { path: target, size };
+}
+
+/**
+ * A write may take fewer bytes than it was given (at a file size limit, or with the disk nearly
+ * full) without failing: the rest is written again, and the next write reports why it cannot.
+ */
+async function writeAll(file: FileHandle, bytes: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < bytes.length; ) {
+    const { bytesWritten } = await file.write(bytes, offset);
+    if (bytesWritten === 0) throw new Error('write made no progress');
+    offset += bytesWritten;
+  }
 }

@@ -2,6 +2,7 @@
  * The `esmtp` command: `esmtp serve` runs a Maildir server, `esmtp send` sends a message.
  * @module
  */
+import { readFileSync } from 'node:fs';
 import { UsageError } from './args.js';
 import { SEND_USAGE, send } from './send.js';
 import { SERVE_USAGE, serve } from './serve.js';
@@ -10,7 +11,15 @@ const USAGE = `usage: esmtp <command> [options]
 
   serve   run an SMTP server that delivers to a Maildir (esmtp serve --help)
   send    send a message from a file or stdin (esmtp send --help)
+
+  -h, --help     show this help
+  --version      print the version
 `;
+
+/** The package's version, from the package.json beside dist/ (where this file is built to). */
+function version(): string {
+  return JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+}
 
 async function main(argv: string[]): Promise<number | undefined> {
   const [command, ...rest] = argv;
@@ -21,6 +30,9 @@ async function main(argv: string[]): Promise<number | undefined> {
         return undefined; // keeps running until a signal
       case 'send':
         return await send(rest);
+      case '--version':
+        process.stdout.write(`${version()}\n`);
+        return 0;
       case '--help':
       case '-h':
       case 'help':

@@ -3,22 +3,17 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { SmtpServerOptions } from '../server/options.js';
+import { SmtpError } from '../protocol/errors.js';
+import { Replies } from '../protocol/replies.js';
+import { replyText } from '../protocol/reply.js';
+import type { SessionInfo, SmtpServerOptions } from '../server/options.js';
 import { SmtpServer } from '../server/smtp-server.js';
-import {
-  credentials,
-  flag,
-  hostPort,
-  integer,
-  type ParsedArgs,
-  parseArgs,
-  port,
-  UsageError,
-} from './args.js';
+import { hostPort, integer, type Parsed, parseCommandLine, port, UsageError } from './args.js';
 import { createMaildir, deliverToMaildir } from './maildir.js';
 import { traceHeaders } from './trace.js';
+import { readUsers } from './users.js';
 
 export const SERVE_USAGE = `usage: esmtp serve [options]
 
@@ -36,70 +31,85 @@ Runs an SMTP server that delivers every message it accepts to a Maildir.
   --tls-cert FILE           certificate (PEM) for STARTTLS
   --tls-key FILE            its private key (PEM)
   --tls-port PORT           also listen for implicit TLS (port 465 style) on PORT
-  --auth USER:PASS          offer AUTH (over TLS only) and require it for MAIL; repeat for more users
-  --allow-insecure-auth     offer AUTH without TLS too
+  --auth USER:PASS          offer AUTH and require it for MAIL; repeat for more users (every
+                            user of the machine sees it in ps: prefer --auth-file or ESMTP_AUTH)
+  --auth-file FILE          the users for AUTH, one USER:PASS a line
+  --allow-insecure-auth     offer AUTH without TLS; AUTH needs --tls-cert and --tls-key otherwise
   --bare-line-ends MODE     reject (default) or normalize messages with a bare CR or LF
   --verbose                 log every connection
   --quiet                   no line per message; only the count when stopping
-  --help                    show this help
+  -h, --help                show this help
+
+Environment: ESMTP_AUTH holds users for AUTH too, one USER:PASS a line, as in --auth-file.
 `;
 
-const SPEC = {
-  listen: { value: true },
-  maildir: { value: true },
-  'no-store': {},
-  hostname: { value: true },
-  size: { value: true },
-  'max-recipients': { value: true },
-  'max-connections': { value: true },
-  'max-connections-per-address': { value: true },
-  lmtp: {},
-  'tls-cert': { value: true },
-  'tls-key': { value: true },
-  'tls-port': { value: true },
-  auth: { value: true, repeat: true },
-  'allow-insecure-auth': {},
-  'bare-line-ends': { value: true },
-  verbose: {},
-  quiet: {},
-  help: {},
-};
+const OPTIONS = {
+  listen: { type: 'string' },
+  maildir: { type: 'string' },
+  'no-store': { type: 'boolean' },
+  hostname: { type: 'string' },
+  size: { type: 'string' },
+  'max-recipients': { type: 'string' },
+  'max-connections': { type: 'string' },
+  'max-connections-per-address': { type: 'string' },
+  lmtp: { type: 'boolean' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-port': { type: 'string' },
+  auth: { type: 'string', multiple: true },
+  'auth-file': { type: 'string' },
+  'allow-insecure-auth': { type: 'boolean' },
+  'bare-line-ends': { type: 'string' },
+  verbose: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = Parsed<typeof OPTIONS>['values'];
 
 export async function serve(argv: readonly string[]): Promise<void> {
-  const args = parseArgs(argv, SPEC);
-  if (args.flags.has('help')) {
+  const { values, positionals } = parseCommandLine(argv, OPTIONS);
+  if (values.help) {
     process.stdout.write(SERVE_USAGE);
     return;
   }
-  if (args.positional.length > 0) throw new UsageError(`unexpected argument ${args.positional[0]}`);
-  const listen = hostPort(flag(args, 'listen') ?? '127.0.0.1:2525', 'listen');
-  const hostname = flag(args, 'hostname') ?? 'localhost';
-  const store = !args.flags.has('no-store');
-  const maildir = resolve(flag(args, 'maildir') ?? 'mail');
-  const lmtp = args.flags.has('lmtp');
-  const verbose = args.flags.has('verbose');
-  const quiet = args.flags.has('quiet');
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
+  const listen = hostPort(values.listen ?? '127.0.0.1:2525', 'listen');
+  const hostname = values.hostname ?? 'localhost';
+  const store = values['no-store'] !== true;
+  const maildir = resolve(values.maildir ?? 'mail');
+  const lmtp = values.lmtp === true;
+  const verbose = values.verbose === true;
+  const quiet = values.quiet === true;
   let delivered = 0;
-  const options = serverOptions(args, hostname, lmtp);
+  const options = serverOptions(values, hostname, lmtp);
   if (store) await createMaildir(maildir);
 
   options.onData = async (message, envelope, session) => {
     const from = envelope.from?.address ?? '';
     const recipients = envelope.recipients.map((r) => r.address.address);
     let size = 0;
-    if (store) {
-      const header = traceHeaders({
-        session,
-        from,
-        recipients,
-        hostname,
-        id: session.id,
-        lmtp,
-        date: new Date(),
-      });
-      size = (await deliverToMaildir(maildir, header, message)).size;
-    } else {
-      size = await discard(message);
+    try {
+      if (store) {
+        const header = traceHeaders({
+          session,
+          from,
+          recipients,
+          hostname,
+          id: session.id,
+          lmtp,
+          date: new Date(),
+        });
+        size = (await deliverToMaildir(maildir, header, message)).size;
+      } else {
+        size = await discard(message);
+      }
+    } catch (error) {
+      // Logged here, with the session; the client is answered as for any failed hook and keeps
+      // the message.
+      const reason = error instanceof SmtpError ? replyText(error.reply) : (error as Error).message;
+      log(`not delivered id=${session.id}: ${reason}`);
+      throw error instanceof SmtpError ? error : new SmtpError(Replies.localError);
     }
     delivered++;
     if (quiet) return;
@@ -114,10 +124,16 @@ export async function serve(argv: readonly string[]): Promise<void> {
   }
 
   const servers: SmtpServer[] = [new SmtpServer(options)];
-  const tlsPort = port(args, 'tls-port');
+  const tlsPort = port(values['tls-port'], 'tls-port');
   if (tlsPort !== undefined) servers.push(new SmtpServer({ ...options, secure: true }));
-  for (const server of servers) server.on('error', (error: Error) => log(`error ${error.message}`));
+  for (const server of servers)
+    server.on('error', (error: Error, session?: SessionInfo) =>
+      log(`error${session === undefined ? '' : ` id=${session.id}`} ${error.message}`),
+    );
 
+  process.stdout.write(
+    store ? `esmtp delivering to ${join(maildir, 'new')}\n` : 'esmtp discarding every message (--no-store)\n',
+  );
   const scheme = lmtp ? 'lmtp' : 'smtp';
   const main = await (servers[0] as SmtpServer).listen(listen);
   process.stdout.write(`esmtp listening on ${scheme}://${url(listen.host, main.port)}\n`);
@@ -137,36 +153,41 @@ export async function serve(argv: readonly string[]): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
-function serverOptions(args: ParsedArgs, hostname: string, lmtp: boolean): SmtpServerOptions {
+function serverOptions(values: Values, hostname: string, lmtp: boolean): SmtpServerOptions {
   const options: SmtpServerOptions = {
     hostname,
     lmtp,
     limits: {
-      messageSize: integer(args, 'size'),
-      recipients: integer(args, 'max-recipients'),
-      connections: integer(args, 'max-connections'),
-      connectionsPerAddress: integer(args, 'max-connections-per-address'),
+      messageSize: integer(values.size, 'size'),
+      recipients: integer(values['max-recipients'], 'max-recipients'),
+      connections: integer(values['max-connections'], 'max-connections'),
+      connectionsPerAddress: integer(values['max-connections-per-address'], 'max-connections-per-address'),
     },
   };
-  const mode = flag(args, 'bare-line-ends');
+  const mode = values['bare-line-ends'];
   if (mode !== undefined) {
     if (mode !== 'reject' && mode !== 'normalize')
       throw new UsageError('--bare-line-ends is reject or normalize');
     options.bareLineEnds = mode;
   }
-  const cert = flag(args, 'tls-cert');
-  const key = flag(args, 'tls-key');
+  const cert = values['tls-cert'];
+  const key = values['tls-key'];
   if ((cert === undefined) !== (key === undefined))
     throw new UsageError('--tls-cert and --tls-key go together');
   if (cert !== undefined && key !== undefined)
     options.tls = { cert: readFileSync(cert), key: readFileSync(key) };
-  if (port(args, 'tls-port') !== undefined && options.tls === undefined)
+  if (values['tls-port'] !== undefined && options.tls === undefined)
     throw new UsageError('--tls-port needs --tls-cert and --tls-key');
-  const users = (args.flags.get('auth') ?? []).map((text) => credentials(text, 'auth'));
-  if (users.length > 0) {
-    const passwords = new Map(users.map((u) => [u.username, u.password]));
+  const passwords = readUsers(values.auth ?? [], values['auth-file']);
+  if (passwords.size > 0) {
+    // The server offers AUTH only over TLS unless told otherwise: without either, every MAIL
+    // would get 530 from a server that offers no way to authenticate.
+    if (options.tls === undefined && !values['allow-insecure-auth'])
+      throw new UsageError(
+        'AUTH is offered only over TLS: give --tls-cert and --tls-key, or --allow-insecure-auth to offer it in cleartext',
+      );
     options.requireAuth = true;
-    options.allowInsecureAuth = args.flags.has('allow-insecure-auth');
+    options.allowInsecureAuth = values['allow-insecure-auth'] === true;
     options.auth = {
       authenticate: (c) =>
         c.mechanism !== 'XOAUTH2' && 'password' in c && passwords.get(c.username) === c.password,

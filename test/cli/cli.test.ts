@@ -1,18 +1,27 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testCertificates } from '../helpers/certs.js';
-import { CLI, plainSend, type RunningServe, runSend, startServe, withoutTrace } from '../helpers/cli.js';
+import {
+  CLI,
+  plainSend,
+  type RunningServe,
+  runSend,
+  type ServeOptions,
+  startServe,
+  withoutTrace,
+} from '../helpers/cli.js';
+import { collectingServer } from '../helpers/server.js';
 
 const running: RunningServe[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((r) => r.stop('SIGKILL')));
 });
 
-async function serve(args: string[] = []) {
-  const s = await startServe(args);
+async function serve(args: string[] = [], options: ServeOptions = {}) {
+  const s = await startServe(args, options);
   running.push(s);
   return s;
 }
@@ -62,9 +71,36 @@ describe('esmtp serve and esmtp send', () => {
       const help = spawnSync(process.execPath, [CLI, command, '--help'], { encoding: 'utf8' });
       expect(help.status).toBe(0);
       for (const f of flags) expect(help.stdout, f).toContain(`--${f}`);
+      const short = spawnSync(process.execPath, [CLI, command, '-h'], { encoding: 'utf8' });
+      expect(short).toMatchObject({ status: 0, stdout: help.stdout, stderr: '' });
       const bad = spawnSync(process.execPath, [CLI, command, '--no-such-flag'], { encoding: 'utf8' });
       expect(bad.status).toBe(2);
+      expect(bad.stderr).toMatch(/^esmtp: Unknown option '--no-such-flag'\n\n/);
       expect(bad.stderr).toContain(`usage: esmtp ${command}`);
+    }
+  });
+
+  it('--version prints the package version; -h and --help the usage; both exit 0', () => {
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8'));
+    const printed = spawnSync(process.execPath, [CLI, '--version'], { encoding: 'utf8' });
+    expect(printed).toMatchObject({ status: 0, stdout: `${version}\n`, stderr: '' });
+    for (const flag of ['-h', '--help']) {
+      const help = spawnSync(process.execPath, [CLI, flag], { encoding: 'utf8' });
+      expect(help).toMatchObject({ status: 0, stderr: '' });
+      expect(help.stdout).toMatch(/^usage: esmtp <command>[\s\S]*--version/);
+    }
+  });
+
+  it('a value missing, or given to a flag that takes none, is a usage error', () => {
+    for (const [args, error] of [
+      [['send', '--server'], "Option '--server <value>' argument missing"],
+      [['send', '--server', '--from', 'a@example.com'], "Option '--server' argument is ambiguous"],
+      [['serve', '--quiet=yes'], "Option '--quiet' does not take an argument"],
+      [['serve', 'extra'], 'unexpected argument extra'],
+    ] as const) {
+      const run = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+      expect(run.status, args.join(' ')).toBe(2);
+      expect(run.stderr.split('\n')[0]).toBe(`esmtp: ${error}`);
     }
   });
 
@@ -120,6 +156,51 @@ describe('esmtp serve and esmtp send', () => {
     expect(usage.status).toBe(2);
   });
 
+  it('esmtp send with a message file that cannot be read says so in one line naming it, and exits 1', async () => {
+    const s = await serve();
+    const missing = join(tmpdir(), `esmtp-cli-missing-${process.pid}.eml`);
+    const outcome = await runSend([...plainSend(s.port, 'a@example.com', 'b@example.org'), missing], '');
+    expect(outcome).toMatchObject({
+      status: 1,
+      stderr: `esmtp: cannot read ${missing}: no such file or directory\n`,
+    });
+    const directory = await runSend([...plainSend(s.port, 'a@example.com', 'b@example.org'), tmpdir()], '');
+    expect(directory).toMatchObject({
+      status: 1,
+      stderr: `esmtp: cannot read ${tmpdir()}: it is a directory\n`,
+    });
+    expect(s.messages()).toEqual([]);
+  });
+
+  it('esmtp send FILE declares its size, and refuses before MAIL one larger than the server takes', async () => {
+    const file = join(tmpdir(), `esmtp-cli-sized-${process.pid}.eml`);
+    writeFileSync(file, `Subject: big\r\n\r\n${'x'.repeat(1000)}\r\n`);
+    const { server, delivered } = collectingServer({ limits: { messageSize: 2000 } });
+    const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const fits = await runSend([...plainSend(port, 'a@example.com', 'b@example.org'), file], '');
+      expect(fits.status).toBe(0);
+      expect(delivered[0]?.envelope.params.size).toBe(statSync(file).size);
+    } finally {
+      await server.close();
+    }
+    const s = await serve(['--size', '500']);
+    const tooBig = await runSend([...plainSend(s.port, 'a@example.com', 'b@example.org'), file], '');
+    expect(tooBig).toMatchObject({ status: 1, json: { error: 'ESIZE', reply: null } });
+    expect(tooBig.stderr).toContain('larger than the server accepts (500)');
+    expect(s.messages()).toEqual([]);
+  });
+
+  it('esmtp send --server without a scheme is a usage error that shows the smtp:// form', async () => {
+    const outcome = await runSend(
+      ['--server', '127.0.0.1:25', '--from', 'a@example.com', '--to', 'b@example.org'],
+      message,
+    );
+    expect(outcome.status).toBe(2);
+    expect(outcome.stderr.split('\n')[0]).toContain('smtp://127.0.0.1:25');
+    expect(outcome.stderr).toContain('usage: esmtp send');
+  });
+
   it('STARTTLS and AUTH PLAIN between esmtp send and esmtp serve; AUTH is required for MAIL', async () => {
     const certs = testCertificates();
     const cert = join(tmpdir(), `esmtp-cli-cert-${process.pid}.pem`);
@@ -159,6 +240,63 @@ describe('esmtp serve and esmtp send', () => {
     expect(messages).toHaveLength(2);
     expect(messages[0]).toMatch(/with ESMTPSA id/);
     expect(messages.map(withoutTrace)).toEqual([message, message]);
+  });
+
+  it('serve --auth without TLS refuses to start unless --allow-insecure-auth is given', async () => {
+    const maildir = join(mkdtempSync(join(tmpdir(), 'esmtp-cli-')), 'mail');
+    const refused = spawnSync(
+      process.execPath,
+      [CLI, 'serve', '--listen', '127.0.0.1:0', '--maildir', maildir, '--auth', 'alice:s3cret'],
+      // Before this was refused, the server started and ran until killed.
+      { encoding: 'utf8', timeout: 4000 },
+    );
+    expect(refused.status).toBe(2);
+    expect(refused.stderr.split('\n')[0]).toBe(
+      'esmtp: AUTH is offered only over TLS: give --tls-cert and --tls-key, or --allow-insecure-auth to offer it in cleartext',
+    );
+    const s = await serve(['--auth', 'alice:s3cret', '--allow-insecure-auth']);
+    const outcome = await runSend(
+      [
+        ...plainSend(s.port, 'alice@example.com', 'bob@example.org'),
+        '--auth',
+        'alice:s3cret',
+        '--allow-insecure-auth',
+      ],
+      message,
+    );
+    expect(outcome.status).toBe(0);
+  });
+
+  it('serve takes users from --auth-file and ESMTP_AUTH', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'esmtp-cli-')), 'users');
+    writeFileSync(file, '# users\nalice:s3cret\r\n\nbob:pass:with:colons\n');
+    const s = await serve(['--auth-file', file, '--allow-insecure-auth'], {
+      env: { ESMTP_AUTH: 'carol:c4rol' },
+    });
+    const as = (credentials: string) =>
+      runSend(
+        [
+          ...plainSend(s.port, 'a@example.com', 'b@example.org'),
+          '--auth',
+          credentials,
+          '--allow-insecure-auth',
+        ],
+        message,
+      );
+    for (const user of ['alice:s3cret', 'bob:pass:with:colons', 'carol:c4rol'])
+      expect((await as(user)).status, user).toBe(0);
+    const wrong = await as('alice:wrong');
+    expect(wrong).toMatchObject({ status: 1, json: { error: 'EAUTH' } });
+    expect(wrong.stderr).toContain('535 5.7.8');
+    expect(s.messages()).toHaveLength(3);
+
+    writeFileSync(file, 'alice\n');
+    const bad = spawnSync(process.execPath, [CLI, 'serve', '--auth-file', file, '--allow-insecure-auth'], {
+      encoding: 'utf8',
+      timeout: 4000,
+    });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.split('\n')[0]).toBe(`esmtp: --auth-file ${file}: line 1 needs USER:PASS`);
   });
 
   it('--no-store accepts and discards; SIGTERM lets it finish and exit 0', async () => {

@@ -14,31 +14,48 @@ export interface RunningServe {
   maildir: string;
   /** What the server logged on stderr so far. */
   log: () => string;
+  /** What it printed on stdout so far (the banner). */
+  stdout: () => string;
   /** The delivered messages, oldest first. */
   messages: () => string[];
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
   child: ChildProcess;
 }
 
+export interface ServeOptions {
+  /** Added to the environment it runs in. */
+  env?: NodeJS.ProcessEnv;
+  /** The largest file it may write, in 512-octet blocks (ulimit -f): a write past it fails with EFBIG. */
+  fileSizeLimit?: number;
+}
+
 /** Starts `esmtp serve` with `args` on a free port and a fresh Maildir; resolves once it listens. */
-export async function startServe(args: string[] = []): Promise<RunningServe> {
+export async function startServe(args: string[] = [], options: ServeOptions = {}): Promise<RunningServe> {
   const maildir = join(mkdtempSync(join(tmpdir(), 'esmtp-serve-')), 'mail');
-  const child = spawn(
-    process.execPath,
-    [CLI, 'serve', '--listen', '127.0.0.1:0', '--maildir', maildir, ...args],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const command = [CLI, 'serve', '--listen', '127.0.0.1:0', '--maildir', maildir, ...args];
+  // The shell sets the limit, ignores SIGXFSZ (so that writes fail instead of killing), and execs.
+  const limited = (blocks: number) =>
+    [
+      '/bin/sh',
+      ['-c', `trap '' XFSZ; ulimit -f ${blocks}; exec "$0" "$@"`, process.execPath, ...command],
+    ] as const;
+  const [program, programArgs] =
+    options.fileSizeLimit === undefined ? [process.execPath, command] : limited(options.fileSizeLimit);
+  const child = spawn(program, programArgs, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
+  });
   let log = '';
   child.stderr?.on('data', (d) => {
     log += String(d);
   });
+  let stdout = '';
   const ports: number[] = [];
   const wanted = args.includes('--tls-port') ? 2 : 1;
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`esmtp serve exited with ${code}: ${log}`)));
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      stdout += `${line}\n`;
       const m = /^esmtp listening on \w+:\/\/127\.0\.0\.1:(\d+)$/.exec(line);
       if (m !== null) ports.push(Number(m[1]));
       if (ports.length === wanted) resolve();
@@ -49,6 +66,7 @@ export async function startServe(args: string[] = []): Promise<RunningServe> {
     tlsPort: ports[1],
     maildir,
     log: () => log,
+    stdout: () => stdout,
     messages: () =>
       (existsSync(join(maildir, 'new')) ? readdirSync(join(maildir, 'new')) : [])
         .sort((a, b) => deliveryOrder(a) - deliveryOrder(b))
