@@ -13,9 +13,15 @@ import { serverMechanism } from './sasl-mechanisms.js';
 
 export type AuthOutcome =
   | { readonly challenge: Uint8Array }
-  | { readonly user: string }
+  | { readonly user: string; readonly data: unknown }
   /** `delay`: wait the failure delay first (a credentials failure, not a malformed message). */
   | { readonly failure: Reply; readonly delay: boolean };
+
+/** Who authenticated, with what `authenticate` returned for them. */
+interface Authenticated {
+  readonly name: string;
+  readonly data: unknown;
+}
 
 export class AuthDriver {
   private mechanism: ServerMechanism | undefined;
@@ -57,7 +63,7 @@ export class AuthDriver {
     }
     const credentials = step.credentials;
     const user = await this.decide(() => this.verify(credentials));
-    if (typeof user !== 'string') {
+    if (!('name' in user)) {
       if (credentials.mechanism === 'XOAUTH2' && user === AuthReplies.failed) {
         // XOAUTH2 answers a refused token with an error challenge, then 535 after the client's reply.
         this.refusedToken = true;
@@ -67,27 +73,32 @@ export class AuthDriver {
       return { failure: user, delay: true };
     }
     this.reset();
-    return { user };
+    return { user: user.name, data: user.data };
   }
 
   private async verify(
     credentials: Parameters<NonNullable<ServerAuthOptions['authenticate']>>[0],
-  ): Promise<string | Reply> {
+  ): Promise<Authenticated | Reply> {
     const verdict =
       this.auth.authenticate === undefined
         ? credentials.mechanism === 'SCRAM-SHA-256'
         : await this.auth.authenticate(credentials, this.session);
     if (verdict === false) return AuthReplies.failed;
-    const user = verdict === true ? credentials.username : verdict;
+    const user =
+      verdict === true
+        ? { name: credentials.username, data: undefined }
+        : typeof verdict === 'string'
+          ? { name: verdict, data: undefined }
+          : { name: verdict.user, data: verdict.data };
     const authzid = 'authzid' in credentials ? credentials.authzid : undefined;
-    if (authzid !== undefined && authzid !== user) {
-      const allowed = (await this.auth.authorize?.(authzid, user, this.session)) ?? false;
-      return allowed ? authzid : AuthReplies.failed;
+    if (authzid !== undefined && authzid !== user.name) {
+      const allowed = (await this.auth.authorize?.(authzid, user.name, this.session)) ?? false;
+      return allowed ? { name: authzid, data: user.data } : AuthReplies.failed;
     }
     return user;
   }
 
-  private async decide(run: () => Promise<string | Reply>): Promise<string | Reply> {
+  private async decide(run: () => Promise<Authenticated | Reply>): Promise<Authenticated | Reply> {
     try {
       return await run();
     } catch (error) {

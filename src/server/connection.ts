@@ -12,24 +12,25 @@ import { EsmtpError, SmtpError } from '../protocol/errors.js';
 import { Replies } from '../protocol/replies.js';
 import { encodeReply, type Reply, reply } from '../protocol/reply.js';
 import { AuthReplies } from '../session/auth-lines.js';
-import type { ServerEvent } from '../session/server-events.js';
+import type { Envelope, ServerEvent } from '../session/server-events.js';
 import { ServerSession } from '../session/server-session.js';
 import type { Transport } from '../transport/transport.js';
 import { AuthDriver, type AuthOutcome } from './auth-driver.js';
 import { Deadline } from './deadline.js';
 import { Delivery } from './delivery.js';
-import { runHook, type Verdict } from './hooks.js';
-import type { SessionInfo, SmtpServerOptions } from './options.js';
-import type { ServerTls } from './tls.js';
+import { accepts, runHook, type Verdict } from './hooks.js';
+import type { ServerAuthOptions, SessionInfo, SmtpServerOptions } from './options.js';
+import { type SessionView, SessionView as View, type Viewed } from './session-view.js';
+import type { ServerSettings } from './settings.js';
+import { upgradeToTls } from './tls-upgrade.js';
 
-const DEFAULT_COMMAND_TIMEOUT = 5 * 60_000;
-const DEFAULT_DATA_TIMEOUT = 10 * 60_000;
-const DEFAULT_MIN_DATA_RATE = 1024;
-const DEFAULT_HOOK_TIMEOUT = 5 * 60_000;
 const HOOK_TIMED_OUT = reply(421, '4.3.0', 'Local processing timed out, closing connection');
 const TEMPORARY_AUTH_FAILURE = reply(454, '4.7.0', 'Temporary authentication failure');
 /** Input kept waiting while a hook runs, beyond which reading is paused. */
 const MAX_WAITING_INPUT = 64 * 1024;
+
+/** The state of a connection when the server makes none. */
+const emptyState = <State>(): State => ({}) as State;
 
 /** Whether the connection is done after an event; a promise when that has to be awaited. */
 type Handled = boolean | Promise<boolean>;
@@ -37,25 +38,22 @@ type Handled = boolean | Promise<boolean>;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** What a connection needs from its server. */
-export interface ConnectionHost {
-  readonly options: SmtpServerOptions;
-  /** The TLS setup, when certificates were given. */
-  readonly tls: ServerTls | undefined;
-  /** The SASL mechanisms offered, when AUTH is. */
-  readonly mechanisms: readonly string[] | undefined;
+export interface ConnectionHost<State> {
+  readonly settings: ServerSettings;
   /** Keeps the salts shown for unknown SCRAM users stable for the server's life. */
   readonly mockSecret: Uint8Array;
   /** A hook failed with something other than an SmtpError. */
-  hookError(error: unknown, session: SessionInfo): void;
+  hookError(error: unknown, session: SessionInfo<State>): void;
   /** The connection has closed. */
-  closed(connection: Connection): void;
+  closed(connection: Connection<State>): void;
 }
 
-let nextId = 0;
-
-export class Connection implements SessionInfo {
-  readonly id = `${Date.now().toString(36)}-${(nextId++).toString(36)}`;
+export class Connection<State> implements Viewed {
   readonly session: ServerSession;
+  /** What the hooks see of this connection. */
+  readonly view: SessionView<State>;
+  authData: unknown;
+  private readonly hooks: SmtpServerOptions<State>;
   private replies: string[] = [];
   private running = false; // pump() is working through events (possibly awaiting a hook)
   private ended = false;
@@ -82,56 +80,27 @@ export class Connection implements SessionInfo {
   private readonly auth: AuthDriver | undefined;
 
   constructor(
-    private readonly host: ConnectionHost,
-    private readonly transport: Transport,
+    private readonly host: ConnectionHost<State>,
+    readonly transport: Transport,
   ) {
-    const o = host.options;
-    const hostname = o.hostname ?? 'localhost';
+    const settings = host.settings;
+    const o = settings.options as SmtpServerOptions<State>;
+    this.hooks = o;
     this.session = new ServerSession({
-      ...o,
-      hostname,
+      ...settings.session,
       secure: transport.secure || o.secure === true,
-      starttls: host.tls !== undefined && o.secure !== true && transport.startTls !== undefined,
-      requireTls: o.requireTLS ?? false,
-      auth:
-        o.auth === undefined || host.mechanisms === undefined
-          ? undefined
-          : {
-              mechanisms: host.mechanisms,
-              allowInsecure: o.allowInsecureAuth ?? false,
-              required: o.requireAuth ?? false,
-              ...(o.auth.maxFailures === undefined ? {} : { maxFailures: o.auth.maxFailures }),
-            },
+      starttls: settings.tls !== undefined && o.secure !== true && transport.startTls !== undefined,
     });
-    this.auth = o.auth === undefined ? undefined : new AuthDriver(o.auth, this, hostname, host.mockSecret);
-  }
-
-  get remoteAddress(): string {
-    return this.transport.info.remoteAddress;
-  }
-  get remotePort(): number {
-    return this.transport.info.remotePort;
-  }
-  get localAddress(): string {
-    return this.transport.info.localAddress;
-  }
-  get localPort(): number {
-    return this.transport.info.localPort;
-  }
-  get secure(): boolean {
-    return this.transport.secure;
-  }
-  get helo(): string | undefined {
-    return this.session.helo?.name;
-  }
-  get user(): string | undefined {
-    return this.session.user;
-  }
-  get tls() {
-    return this.transport.tls;
-  }
-  get envelope() {
-    return this.session.envelope;
+    this.view = new View<State>(this, o.state ?? emptyState);
+    this.auth =
+      o.auth === undefined
+        ? undefined
+        : new AuthDriver(
+            o.auth as ServerAuthOptions,
+            this.view as SessionInfo,
+            settings.hostname,
+            host.mockSecret,
+          );
   }
 
   /** Greets the client (after `onConnect`) and starts reading. */
@@ -141,17 +110,21 @@ export class Connection implements SessionInfo {
       end: (error) => this.lost(error),
     });
     this.hold();
-    if (this.host.options.secure === true && !(await this.startTls())) return;
     this.armHookDeadline();
-    const refusal = await this.runHook(() => this.host.options.onConnect?.(this));
+    if (this.hooks.secure === true && !(await this.startTls())) return;
+    const verdict = await this.runHook(() => this.hooks.onConnect?.(this.view));
     this.hookDeadline.clear();
     if (this.ended) return;
-    if (refusal !== undefined) {
-      await this.transport.write(encodeReply(refusal, { enhanced: false }));
+    if (verdict !== undefined && !accepts(verdict)) {
+      await this.transport.write(encodeReply(verdict, { enhanced: false }));
       this.finish(true);
       return;
     }
-    this.replies.push((this.session.greeting() as { wire: string }).wire);
+    this.replies.push(
+      verdict === undefined
+        ? (this.session.greeting() as { wire: string }).wire
+        : encodeReply(verdict, { enhanced: false }),
+    );
     this.pump();
   }
 
@@ -181,8 +154,8 @@ export class Connection implements SessionInfo {
   /** A hook has not settled within `timeouts.hook`: its late answer will find the connection gone. */
   private hookTimedOut(): void {
     if (this.ended) return;
-    const seconds = this.hookTimeout() / 1000;
-    this.host.hookError(new EsmtpError('ETIMEOUT', `a hook did not settle within ${seconds} s`), this);
+    const seconds = this.host.settings.timeouts.hook / 1000;
+    this.host.hookError(new EsmtpError('ETIMEOUT', `a hook did not settle within ${seconds} s`), this.view);
     this.abandon(HOOK_TIMED_OUT);
   }
 
@@ -293,13 +266,14 @@ export class Connection implements SessionInfo {
   private failed(error: unknown): void {
     this.hookDeadline.clear();
     this.running = false;
-    this.host.hookError(error, this);
+    this.host.hookError(error, this.view);
     this.finish();
   }
 
   /** Handles one event; true when the connection is done. */
   private handle(event: ServerEvent): Handled {
-    const hooks = this.host.options;
+    const hooks = this.hooks;
+    const view = this.view;
     switch (event.type) {
       case 'reply':
         this.replies.push(event.wire);
@@ -310,14 +284,14 @@ export class Connection implements SessionInfo {
         return true;
       }
       case 'helo':
-        return this.decide(() => hooks.onHelo?.(event.name, this));
+        return this.decide(() => hooks.onHelo?.(event.name, view));
       case 'mail':
         return this.decide(() => {
           this.checkSender(event.from);
-          return hooks.onMailFrom?.(event.from, event.params, this);
+          return hooks.onMailFrom?.(event.from, event.params, view);
         });
       case 'rcpt':
-        return this.decide(() => hooks.onRcptTo?.(event.to, event.params, this));
+        return this.decide(() => hooks.onRcptTo?.(event.to, event.params, view));
       case 'expn':
         return this.expn(event.argument).then(() => false);
       case 'message-start':
@@ -344,34 +318,33 @@ export class Connection implements SessionInfo {
 
   private async starttls(): Promise<boolean> {
     await this.flush();
-    if (await this.startTls()) this.session.tlsStarted();
+    if (await this.startTls()) {
+      this.authData = undefined;
+      this.session.tlsStarted();
+    }
     return this.ended;
   }
 
-  /** Runs the TLS handshake as the server, within the command timeout; false when it failed. */
+  /**
+   * The TLS handshake, within the command timeout, then `onSecure`; false (and the connection
+   * ends) when the handshake failed or the hook refused.
+   */
   private async startTls(): Promise<boolean> {
-    const tls = this.host.tls;
-    const startTls = this.transport.startTls?.bind(this.transport);
-    if (tls === undefined || startTls === undefined) {
-      this.finish();
-      return false;
-    }
+    const tls = this.host.settings.tls;
     this.hold();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('TLS handshake timeout')), this.commandTimeout());
-    });
-    try {
-      await Promise.race([startTls(tls.socketOptions(), true), timeout]);
-      return !this.ended;
-    } catch {
-      // A failed handshake ends the connection: nothing is ever read in cleartext after it.
-      this.finish();
-      return false;
-    } finally {
-      clearTimeout(timer);
-      this.release();
+    const secure =
+      tls !== undefined && (await upgradeToTls(this.transport, tls, this.host.settings.timeouts.command));
+    if (!secure) this.finish();
+    else if (!this.ended && this.hooks.onSecure !== undefined) {
+      const onSecure = this.hooks.onSecure;
+      const verdict = await this.runHook(() => onSecure(this.view));
+      if (verdict !== undefined && !accepts(verdict) && !this.ended) {
+        await this.transport.write(encodeReply(verdict, { enhanced: this.session.enhancedCodes }));
+        this.finish(true);
+      }
     }
+    this.release();
+    return secure && !this.ended;
   }
 
   private async authStep(mechanism: string, response: Uint8Array | undefined): Promise<void> {
@@ -382,14 +355,16 @@ export class Connection implements SessionInfo {
       outcome = await driver.step(mechanism, response);
     } catch (error) {
       driver.reset();
-      this.host.hookError(error, this);
+      this.host.hookError(error, this.view);
       outcome = { failure: TEMPORARY_AUTH_FAILURE, delay: false };
     }
-    if ('failure' in outcome && outcome.delay) await sleep(this.host.options.auth?.failureDelay ?? 1000);
+    if ('failure' in outcome && outcome.delay) await sleep(this.host.settings.authFailureDelay);
     if (this.ended) return;
     if ('challenge' in outcome) this.session.authChallenge(outcome.challenge);
-    else if ('user' in outcome) this.session.authSucceeded(outcome.user);
-    else this.session.authFailed(outcome.failure);
+    else if ('user' in outcome) {
+      this.authData = outcome.data;
+      this.session.authSucceeded(outcome.user);
+    } else this.session.authFailed(outcome.failure);
     this.release();
   }
 
@@ -403,13 +378,14 @@ export class Connection implements SessionInfo {
   private answer(verdict: Verdict): false {
     if (this.ended) return false;
     if (verdict === undefined) this.session.accept();
+    else if (accepts(verdict)) this.session.accept(verdict);
     else this.session.reject(verdict);
     return false;
   }
 
   /** `auth.senderMustMatch`: the sender must be the authenticated user's own address. */
   private checkSender(from: Address | null): void {
-    const rule = this.host.options.auth?.senderMustMatch;
+    const rule = this.hooks.auth?.senderMustMatch;
     const user = this.session.user;
     if (rule === undefined || rule === false || user === undefined) return;
     const owned =
@@ -418,24 +394,25 @@ export class Connection implements SessionInfo {
   }
 
   private async expn(argument: string): Promise<void> {
-    const hook = this.host.options.onExpn;
+    const hook = this.hooks.onExpn;
     if (hook === undefined) return this.session.reject(Replies.notImplemented);
     let lines: readonly string[] = [];
     const refusal = await this.runHook(async () => {
-      lines = await hook(argument, this);
+      lines = await hook(argument, this.view);
     });
     if (this.ended) return;
     if (refusal !== undefined) this.session.reject(refusal);
     else this.session.accept({ code: 250, enhanced: '2.1.5', lines: lines.length > 0 ? lines : [''] });
   }
 
-  private startMessage(envelope: NonNullable<SessionInfo['envelope']>): void {
+  private startMessage(envelope: Envelope): void {
     this.dataStart = Date.now();
     this.received = 0;
     const frozen = { from: envelope.from, params: envelope.params, recipients: [...envelope.recipients] };
-    const hook = this.host.options.onData;
+    const hook = this.hooks.onData;
+    const view = this.view;
     this.message = new Delivery(
-      (stream) => (hook === undefined ? undefined : this.runHook(() => hook(stream, frozen, this))),
+      (stream) => (hook === undefined ? undefined : this.runHook(() => hook(stream, frozen, view))),
       () => {
         if (!this.running) this.release();
       },
@@ -464,7 +441,7 @@ export class Connection implements SessionInfo {
     return runHook(run, this.reportHookError);
   }
 
-  private readonly reportHookError = (error: unknown) => this.host.hookError(error, this);
+  private readonly reportHookError = (error: unknown) => this.host.hookError(error, this.view);
 
   /** Writes the replies gathered; a promise when the transport wants the writer to wait. */
   private flush(): Promise<void> | undefined {
@@ -475,7 +452,7 @@ export class Connection implements SessionInfo {
     if (written === undefined || this.ended) return written;
     // The peer is slow to read. Until it takes this write nothing else happens on the connection,
     // so the command deadline is not running: this one is.
-    this.writeDeadline.set(Date.now() + this.commandTimeout());
+    this.writeDeadline.set(Date.now() + this.host.settings.timeouts.command);
     return written.then(() => this.writeDeadline.clear());
   }
 
@@ -488,25 +465,16 @@ export class Connection implements SessionInfo {
   /** A command must arrive within its timeout, whole; a message within its base plus its rate. */
   private armDeadline(): void {
     if (this.ended || this.session.waiting) return;
-    const t = this.host.options.timeouts ?? {};
+    const t = this.host.settings.timeouts;
     if (this.session.inMessage) {
-      const rate = t.minDataRate ?? DEFAULT_MIN_DATA_RATE;
-      this.deadline.set(this.dataStart + (t.data ?? DEFAULT_DATA_TIMEOUT) + (this.received / rate) * 1000);
+      this.deadline.set(this.dataStart + t.data + (this.received / t.minDataRate) * 1000);
     } else if (!this.deadline.armed) {
-      this.deadline.set(Date.now() + this.commandTimeout());
+      this.deadline.set(Date.now() + t.command);
     }
   }
 
   private armHookDeadline(): void {
-    this.hookDeadline.set(Date.now() + this.hookTimeout());
-  }
-
-  private hookTimeout(): number {
-    return this.host.options.timeouts?.hook ?? DEFAULT_HOOK_TIMEOUT;
-  }
-
-  private commandTimeout(): number {
-    return this.host.options.timeouts?.command ?? DEFAULT_COMMAND_TIMEOUT;
+    this.hookDeadline.set(Date.now() + this.host.settings.timeouts.hook);
   }
 
   private timedOut(): void {

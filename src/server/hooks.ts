@@ -7,7 +7,10 @@ import { SmtpError } from '../protocol/errors.js';
 import { Replies } from '../protocol/replies.js';
 import type { Reply } from '../protocol/reply.js';
 
-/** A hook's verdict: undefined when it accepted, else the reply to send. */
+/**
+ * A hook's verdict: undefined when it accepted with the standard reply, else the reply to send. A
+ * 2xx reply accepts with the hook's own text, a 4xx or 5xx reply refuses.
+ */
 export type Verdict = Reply | undefined;
 
 /**
@@ -22,11 +25,34 @@ export function runHook(run: () => unknown, report: (error: unknown) => void): V
   } catch (error) {
     return refusal(error, report);
   }
-  if (typeof (result as PromiseLike<unknown> | undefined)?.then !== 'function') return undefined;
+  if (typeof (result as PromiseLike<unknown> | undefined)?.then !== 'function') return answer(result, report);
   return Promise.resolve(result).then(
-    () => undefined,
+    (value) => answer(value, report),
     (error: unknown) => refusal(error, report),
   );
+}
+
+/** Whether a verdict accepts (with the standard reply or the hook's own). */
+export function accepts(verdict: Verdict): boolean {
+  return verdict === undefined || verdict.code < 400;
+}
+
+/**
+ * What a hook returned: a reply it answers with, or anything else, which is not an answer (an
+ * arrow function's value, say) and accepts with the standard reply. A 3xx reply (or a code out of
+ * range) is a bug: 451.
+ */
+function answer(value: unknown, report: (error: unknown) => void): Verdict {
+  if (!isReply(value)) return undefined;
+  const code = value.code;
+  if ((code >= 200 && code < 300) || (code >= 400 && code < 600)) return value;
+  report(new RangeError(`a hook answered with ${code}; an answer needs a 2xx, 4xx or 5xx code`));
+  return Replies.localError;
+}
+
+function isReply(value: unknown): value is Reply {
+  const r = value as Reply | null | undefined;
+  return typeof r === 'object' && r !== null && typeof r.code === 'number' && Array.isArray(r.lines);
 }
 
 function refusal(error: unknown, report: (error: unknown) => void): Reply {

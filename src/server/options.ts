@@ -14,10 +14,19 @@ import type { ServerLimits, ServerSessionOptions } from '../session/server-optio
 import type { TlsDetails } from '../transport/transport.js';
 import type { ServerTlsOptions } from './tls.js';
 
-/** What the hooks know of a connection. */
-export interface SessionInfo {
+/**
+ * What the hooks know of a connection, and the application's own state for it.
+ *
+ * `state` belongs to the connection: made by the `state` option when the client connects, kept
+ * until it goes, across transactions. What belongs to one transaction (the envelope, anything a
+ * hook keeps about the message in progress) ends with it: after the message, at RSET, EHLO and
+ * STARTTLS; `onReset` says when, so clear such things from `state` there.
+ */
+export interface SessionInfo<State = DefaultState> {
   /** A unique id for logs. */
   readonly id: string;
+  /** The application's state for this connection (see the `state` option). */
+  state: State;
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localAddress: string;
@@ -28,22 +37,48 @@ export interface SessionInfo {
   readonly helo: string | undefined;
   /** The authenticated user (AUTH), if any. */
   readonly user: string | undefined;
+  /** What `authenticate` returned with the user (`{ user, data }`), while authenticated. */
+  readonly authData: unknown;
   /** TLS details (protocol, cipher, client certificate), once the connection is secure. */
   readonly tls: TlsDetails | undefined;
   /** The transaction in progress. */
   readonly envelope: Envelope | undefined;
 }
 
+/** The state of a connection when the server is not told its type. */
+export type DefaultState = Record<string, unknown>;
+
 /**
- * The hooks. Each may return normally to accept, or throw an `SmtpError` to refuse with its reply.
- * Anything else thrown gives 451 4.3.0 and an `error` event; it never ends the process.
+ * What a hook returns: nothing to accept with the standard reply, or a `Reply` (from `reply()`) to
+ * answer with. A 2xx reply accepts with its own text (`250 2.0.0 Queued as 4F2A1`); a 4xx or 5xx
+ * reply refuses, as throwing an `SmtpError` with it would.
  */
-export interface ServerHooks {
-  /** A client connected; throw to refuse it (the reply is sent instead of the greeting). */
-  onConnect?(session: SessionInfo): void | Promise<void>;
-  onHelo?(name: string, session: SessionInfo): void | Promise<void>;
-  onMailFrom?(from: Address | null, params: MailParameters, session: SessionInfo): void | Promise<void>;
-  onRcptTo?(to: Address, params: RcptParameters, session: SessionInfo): void | Promise<void>;
+export type HookAnswer = Reply | undefined;
+
+/**
+ * The hooks. Each may return nothing to accept, return a `Reply` to answer with its own (see
+ * `HookAnswer`), or throw an `SmtpError` to refuse with its reply. Anything else thrown (or a reply
+ * of the wrong kind) gives 451 4.3.0 and an `error` event; it never ends the process.
+ */
+export interface ServerHooks<State = DefaultState> {
+  /**
+   * A client connected. A 220 reply returned replaces the greeting; a refusal is sent instead of it
+   * and the connection closes.
+   */
+  onConnect?(session: SessionInfo<State>): HookAnswer | void | Promise<HookAnswer | void>;
+  /** After the TLS handshake (implicit TLS or STARTTLS), with `session.tls`; refuse to close the connection. */
+  onSecure?(session: SessionInfo<State>): void | Promise<void>;
+  onHelo?(name: string, session: SessionInfo<State>): HookAnswer | void | Promise<HookAnswer | void>;
+  onMailFrom?(
+    from: Address | null,
+    params: MailParameters,
+    session: SessionInfo<State>,
+  ): HookAnswer | void | Promise<HookAnswer | void>;
+  onRcptTo?(
+    to: Address,
+    params: RcptParameters,
+    session: SessionInfo<State>,
+  ): HookAnswer | void | Promise<HookAnswer | void>;
   /**
    * The message body, unstuffed, as a stream with backpressure: the connection pauses while the
    * hook does not read. The 250 is sent only after the returned promise resolves, so resolve only
@@ -51,11 +86,15 @@ export interface ServerHooks {
    * line ends), the stream errors and nothing is acknowledged. A hook may stop reading early (return,
    * throw, destroy the stream, a failed pipeline): the rest is read and dropped.
    */
-  onData?(message: Readable, envelope: DataEnvelope, session: SessionInfo): void | Promise<void>;
+  onData?(
+    message: Readable,
+    envelope: DataEnvelope,
+    session: SessionInfo<State>,
+  ): HookAnswer | void | Promise<HookAnswer | void>;
   /** Answers EXPN with the lines of a 250 reply; without this hook EXPN gets 502. */
-  onExpn?(argument: string, session: SessionInfo): readonly string[] | Promise<readonly string[]>;
+  onExpn?(argument: string, session: SessionInfo<State>): readonly string[] | Promise<readonly string[]>;
   /** The connection closed. */
-  onClose?(session: SessionInfo): void;
+  onClose?(session: SessionInfo<State>): void;
 }
 
 /** The envelope handed to `onData`: sender, parameters and the accepted recipients. */
@@ -97,23 +136,32 @@ export interface ServerTimeouts {
 /** The SASL mechanisms the server can offer. */
 export type SaslMechanismName = 'SCRAM-SHA-256' | 'PLAIN' | 'LOGIN' | 'CRAM-MD5' | 'XOAUTH2';
 
+/**
+ * What `authenticate` resolves to: the user name to keep on the session, `true` for the name the
+ * client gave, `false` to refuse, or `{ user, data }` to keep an object of the application's (an
+ * account record, say) with the user as `session.authData`.
+ */
+export type AuthVerdict = string | boolean | { readonly user: string; readonly data?: unknown };
+
 /** Authentication (RFC 4954). */
-export interface ServerAuthOptions {
+export interface ServerAuthOptions<State = DefaultState> {
   /**
    * The mechanisms to offer, in order. Default: SCRAM-SHA-256 when `scramKeys` is given, and PLAIN
    * and LOGIN when `authenticate` is given. CRAM-MD5 and XOAUTH2 only when listed here.
    */
   mechanisms?: readonly SaslMechanismName[];
   /**
-   * Checks credentials. Resolves to the user name to keep on the session, `true` for the name the
-   * client gave, or `false` to refuse. For SCRAM-SHA-256 the password was already proven against
-   * the stored keys; without this hook such a client is accepted.
+   * Checks credentials (see `AuthVerdict` for what it resolves to). For SCRAM-SHA-256 the password
+   * was already proven against the stored keys; without this hook such a client is accepted.
    */
-  authenticate?(credentials: Credentials, session: SessionInfo): string | boolean | Promise<string | boolean>;
+  authenticate?(credentials: Credentials, session: SessionInfo<State>): AuthVerdict | Promise<AuthVerdict>;
   /** SCRAM-SHA-256: the keys stored for a user (see `scramKeys()`), or undefined when there is no such user. */
-  scramKeys?(username: string, session: SessionInfo): ScramKeys | undefined | Promise<ScramKeys | undefined>;
+  scramKeys?(
+    username: string,
+    session: SessionInfo<State>,
+  ): ScramKeys | undefined | Promise<ScramKeys | undefined>;
   /** May `user` act as `authzid` (PLAIN, SCRAM)? Without this hook, never: 535. */
-  authorize?(authzid: string, user: string, session: SessionInfo): boolean | Promise<boolean>;
+  authorize?(authzid: string, user: string, session: SessionInfo<State>): boolean | Promise<boolean>;
   /** Failed attempts before 421 and close. Default 3. */
   maxFailures?: number;
   /**
@@ -125,11 +173,17 @@ export interface ServerAuthOptions {
   senderMustMatch?: boolean | ((from: Address | null, user: string) => boolean);
 }
 
-export interface SmtpServerOptions
+export interface SmtpServerOptions<State = DefaultState>
   extends Omit<ServerSessionOptions, 'hostname' | 'limits' | 'secure' | 'starttls' | 'requireTls' | 'auth'>,
-    ServerHooks {
+    ServerHooks<State> {
   /** The server's name in its greeting and EHLO reply. Default `localhost`. */
   hostname?: string;
+  /**
+   * Makes the state of each connection (`session.state`), when the client connects. Default: an
+   * empty object. Give it whenever the server is typed with a state of its own
+   * (`new SmtpServer<MyState>({ state: () => ({ ... }) })`).
+   */
+  state?(session: SessionInfo<State>): State;
   limits?: ServerConnectionLimits;
   timeouts?: ServerTimeouts;
   /** Certificates: STARTTLS is offered when these are given (and needed for `secure`). */
@@ -139,12 +193,9 @@ export interface SmtpServerOptions
   /** MAIL, RCPT, DATA, BDAT and AUTH before STARTTLS get 530 5.7.0. */
   requireTLS?: boolean;
   /** Offer AUTH. */
-  auth?: ServerAuthOptions;
+  auth?: ServerAuthOptions<State>;
   /** Offer and accept AUTH without TLS (default false: 538 5.7.11). For tests and trusted networks only. */
   allowInsecureAuth?: boolean;
   /** MAIL before a successful AUTH gets 530 5.7.0. */
   requireAuth?: boolean;
 }
-
-/** A reply to send when a hook failed with something other than an SmtpError. */
-export type HookFailure = { readonly reply: Reply; readonly error: unknown };

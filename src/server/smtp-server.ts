@@ -8,16 +8,12 @@ import { EventEmitter } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { Replies } from '../protocol/replies.js';
 import { encodeReply } from '../protocol/reply.js';
-import { resolveServerOptions } from '../session/server-options.js';
 import { NodeTransport } from '../transport/node.js';
 import type { Transport } from '../transport/transport.js';
 import { Connection, type ConnectionHost } from './connection.js';
-import type { SessionInfo, SmtpServerOptions } from './options.js';
-import { offeredMechanisms } from './sasl-mechanisms.js';
-import { ServerTls, type ServerTlsOptions } from './tls.js';
-
-const DEFAULT_CONNECTIONS = 1000;
-const DEFAULT_CONNECTIONS_PER_ADDRESS = 50;
+import type { DefaultState, SessionInfo, SmtpServerOptions } from './options.js';
+import { type ServerSettings, serverSettings } from './settings.js';
+import type { ServerTlsOptions } from './tls.js';
 
 export interface ListenOptions {
   /** Default `127.0.0.1`: listening on every interface is a choice to make on purpose. */
@@ -26,42 +22,48 @@ export interface ListenOptions {
   port?: number;
 }
 
+/** The events of `SmtpServer`, with their arguments. */
+export interface SmtpServerEvents<State = DefaultState> {
+  /**
+   * A hook failed with something other than an `SmtpError` (the client got 451 4.3.0), or the
+   * listening socket failed. Without a listener such failures go to `console.error`.
+   */
+  error: [error: Error, session: SessionInfo<State> | undefined];
+  /** The server is listening. */
+  listening: [address: AddressInfo];
+  /** A client connected and is being served. */
+  connection: [session: SessionInfo<State>];
+  /** A client's connection is gone. */
+  disconnect: [session: SessionInfo<State>];
+  /** `close()` has finished: nothing listens and every connection is gone. */
+  close: [];
+}
+
 /**
- * An embeddable SMTP server. Events: `error` (a hook failed with something other than an
- * SmtpError: `(error, session)`), `connection` and `close` (per connection: `(session)`).
+ * An embeddable SMTP server, typed by the state each connection keeps (`session.state`; see the
+ * `state` option). Its events are listed in {@link SmtpServerEvents}.
  */
-export class SmtpServer extends EventEmitter {
-  readonly options: SmtpServerOptions;
-  private readonly connections = new Set<Connection>();
+export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEvents<State>> {
+  readonly options: SmtpServerOptions<State>;
+  private readonly settings: ServerSettings;
+  private readonly connections = new Set<Connection<State>>();
   /** Connections refused with 421 and not yet gone: they hold descriptors too. */
   private readonly refused = new Set<Transport>();
   /** Called when the last connection is gone, while `close()` waits for that. */
   private drained: (() => void) | undefined;
   private readonly perAddress = new Map<string, number>();
-  private readonly host: ConnectionHost;
+  private readonly host: ConnectionHost<State>;
   private server: Server | undefined;
-  private readonly tls: ServerTls | undefined;
   private closing = false;
 
-  constructor(options: SmtpServerOptions = {}) {
+  constructor(options: SmtpServerOptions<State> = {}) {
     super();
-    if (options.secure === true && options.tls === undefined)
-      throw new TypeError('secure: true needs tls certificates');
-    const mechanisms = options.auth === undefined ? undefined : offeredMechanisms(options.auth);
-    // Check the options now, not at the first connection.
-    resolveServerOptions({
-      ...options,
-      hostname: options.hostname ?? 'localhost',
-      auth: mechanisms === undefined ? undefined : { ...options.auth, mechanisms },
-    });
     this.options = options;
-    this.tls = options.tls === undefined ? undefined : new ServerTls(options.tls);
+    this.settings = serverSettings(options as SmtpServerOptions);
     this.host = {
-      options,
-      tls: this.tls,
-      mechanisms,
+      settings: this.settings,
       mockSecret: randomBytes(32),
-      hookError: (error, session) => this.reportHookError(error, session),
+      hookError: (error, session) => this.reportError(error, session),
       closed: (connection) => this.forget(connection),
     };
   }
@@ -75,8 +77,10 @@ export class SmtpServer extends EventEmitter {
       server.once('error', reject);
       server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
         server.off('error', reject);
-        server.on('error', (error) => this.emit('error', error));
-        resolve(server.address() as AddressInfo);
+        server.on('error', (error) => this.reportError(error, undefined));
+        const address = server.address() as AddressInfo;
+        this.emit('listening', address);
+        resolve(address);
       });
     });
   }
@@ -92,8 +96,9 @@ export class SmtpServer extends EventEmitter {
    * ones; those already secure keep theirs.
    */
   updateSecureContext(options: ServerTlsOptions): void {
-    if (this.tls === undefined) throw new Error('updateSecureContext: the server was created without tls');
-    this.tls.update(options);
+    const tls = this.settings.tls;
+    if (tls === undefined) throw new Error('updateSecureContext: the server was created without tls');
+    tls.update(options);
   }
 
   /**
@@ -109,12 +114,10 @@ export class SmtpServer extends EventEmitter {
    * other runtimes hand in their own).
    */
   handle(transport: Transport): void {
-    const limits = this.options.limits ?? {};
     const address = transport.info.remoteAddress;
     const fromAddress = this.perAddress.get(address) ?? 0;
     const over =
-      this.connectionCount >= (limits.connections ?? DEFAULT_CONNECTIONS) ||
-      fromAddress >= (limits.connectionsPerAddress ?? DEFAULT_CONNECTIONS_PER_ADDRESS);
+      this.connectionCount >= this.settings.connections || fromAddress >= this.settings.connectionsPerAddress;
     this.perAddress.set(address, fromAddress + 1);
     if (this.closing || over) {
       this.refused.add(transport);
@@ -133,7 +136,7 @@ export class SmtpServer extends EventEmitter {
     }
     const connection = new Connection(this.host, transport);
     this.connections.add(connection);
-    this.emit('connection', connection);
+    this.emit('connection', connection.view);
     void connection.start();
   }
 
@@ -167,6 +170,7 @@ export class SmtpServer extends EventEmitter {
     await Promise.all([stopped, drained]);
     clearTimeout(force);
     clearTimeout(kill);
+    this.emit('close');
   }
 
   private accept(socket: Socket): void {
@@ -174,15 +178,16 @@ export class SmtpServer extends EventEmitter {
     this.handle(new NodeTransport(socket));
   }
 
-  private forget(connection: Connection): void {
+  private forget(connection: Connection<State>): void {
     if (!this.connections.delete(connection)) return;
-    this.leave(connection.remoteAddress);
+    const session = connection.view;
+    this.leave(session.remoteAddress);
     try {
-      this.options.onClose?.(connection);
+      this.options.onClose?.(session);
     } catch (error) {
-      this.reportHookError(error, connection);
+      this.reportError(error, session);
     }
-    this.emit('close', connection);
+    this.emit('disconnect', session);
   }
 
   /** A connection from `address` is gone (undefined: none, only check whether all are). */
@@ -195,8 +200,15 @@ export class SmtpServer extends EventEmitter {
     if (this.connectionCount === 0) this.drained?.();
   }
 
-  private reportHookError(error: unknown, session: SessionInfo): void {
-    // An 'error' event without a listener would throw; a hook's failure must never end the process.
+  /**
+   * An 'error' event without a listener would throw, and a hook's failure must never end the
+   * process; but it must not go unseen either (the client only got 451), so without a listener it
+   * is written to the console, once, with the session's id.
+   */
+  private reportError(thrown: unknown, session: SessionInfo<State> | undefined): void {
+    // Hooks may throw anything; listeners get an Error.
+    const error = thrown instanceof Error ? thrown : new Error(String(thrown), { cause: thrown });
     if (this.listenerCount('error') > 0) this.emit('error', error, session);
+    else console.error(`esmtp: ${session === undefined ? 'server' : `session ${session.id}`}:`, error);
   }
 }

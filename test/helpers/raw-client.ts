@@ -1,8 +1,10 @@
 import { type Reply, ReplyParser } from '../../src/protocol/index.js';
-import type { SmtpServer } from '../../src/server/smtp-server.js';
 import { memoryPair } from '../../src/transport/memory.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { Signal } from './signal.js';
+
+/** A server to connect to, whatever its state type. */
+type Served = { handle(transport: Transport): void };
 
 /**
  * A client that speaks raw bytes to a server over the memory transport and reads its replies:
@@ -31,14 +33,14 @@ export class RawClient {
   }
 
   /** Connects to `server` in process; `secure` makes the transport report TLS. */
-  static connect(server: SmtpServer, options: { secure?: boolean } = {}): RawClient {
+  static connect(server: Served, options: { secure?: boolean } = {}): RawClient {
     const [client, serverSide] = memoryPair(options);
     server.handle(serverSide);
     return new RawClient(client);
   }
 
   /** Connects and reads the greeting, then says EHLO and reads its reply. */
-  static async ready(server: SmtpServer): Promise<RawClient> {
+  static async ready(server: Served): Promise<RawClient> {
     const client = RawClient.connect(server);
     await client.reply();
     await client.command('EHLO client.example');

@@ -29,3 +29,14 @@ export function collectingServer(options: SmtpServerOptions = {}): {
   });
   return { server, delivered };
 }
+
+/**
+ * Octets received and not yet processed, summed over the server's connections: what a test of
+ * bounded buffering measures. (It reads the server's internals, which no hook can reach.)
+ */
+export function bufferedIn(server: SmtpServer): number {
+  const inside = server as unknown as { connections: Set<{ session: { buffered: number } }> };
+  let total = 0;
+  for (const connection of inside.connections) total += connection.session.buffered;
+  return total;
+}

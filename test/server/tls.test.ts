@@ -1,6 +1,7 @@
 import { connect as tlsConnect } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseEhloReply } from '../../src/protocol/ehlo.js';
+import { SmtpError } from '../../src/protocol/errors.js';
 import type { SmtpServerOptions } from '../../src/server/options.js';
 import type { SmtpServer } from '../../src/server/smtp-server.js';
 import { testCertificates } from '../helpers/certs.js';
@@ -257,5 +258,35 @@ describe('requireTLS (RFC 3207 4)', () => {
     await client.command('EHLO c.example');
     expect(code(await client.command('MAIL FROM:<a@example.com>'))).toBe('250 2.1.0');
     expect(code(await client.command('QUIT'))).toBe('221 2.0.0');
+  });
+});
+
+describe('onSecure', () => {
+  it('runs after STARTTLS with the TLS details, and may refuse: its reply, then close', async () => {
+    const seen: unknown[] = [];
+    const { port } = await start({
+      onSecure(session) {
+        seen.push(session.tls?.protocol);
+        if (seen.length > 1) throw new SmtpError(554, '5.7.0', 'not you');
+      },
+    });
+    const client = await secured(port);
+    expect(code(await client.command('EHLO c.example'))).toBe('250');
+    expect(seen).toEqual(['TLSv1.3']);
+    const refused = await secured(port);
+    expect(code(await refused.reply())).toBe('554 5.7.0');
+    await refused.closed();
+  });
+
+  it('runs on implicit TLS before the greeting; a refusal replaces the greeting', async () => {
+    const { port } = await start({
+      secure: true,
+      onSecure() {
+        throw new SmtpError(421, '4.7.0', 'come back later');
+      },
+    });
+    const client = await SocketClient.connectTls(port, { ca: certs.ca, servername: 'localhost' });
+    expect(code(await client.reply())).toBe('421');
+    await client.closed();
   });
 });

@@ -1,0 +1,70 @@
+/**
+ * `SmtpServer`'s options, checked and worked out once when the server is made: the session
+ * options every connection starts from, the timeouts and limits with their defaults, the SASL
+ * mechanisms and the TLS setup. Connections read these; none maps the options again.
+ * @module
+ */
+import { resolveServerOptions, type ServerSessionOptions } from '../session/server-options.js';
+import type { SmtpServerOptions } from './options.js';
+import { offeredMechanisms } from './sasl-mechanisms.js';
+import { ServerTls } from './tls.js';
+
+export interface ServerSettings {
+  /** The options as given: the hooks are read from here. */
+  readonly options: SmtpServerOptions;
+  readonly hostname: string;
+  /** The session options of a connection, but for what depends on its transport. */
+  readonly session: Omit<ServerSessionOptions, 'secure' | 'starttls'>;
+  readonly timeouts: {
+    readonly command: number;
+    readonly data: number;
+    readonly minDataRate: number;
+    readonly hook: number;
+  };
+  readonly connections: number;
+  readonly connectionsPerAddress: number;
+  /** The TLS setup, when certificates were given. */
+  readonly tls: ServerTls | undefined;
+  /** Milliseconds before every AUTH failure reply. */
+  readonly authFailureDelay: number;
+}
+
+export function serverSettings(options: SmtpServerOptions): ServerSettings {
+  if (options.secure === true && options.tls === undefined) {
+    throw new TypeError('secure: true needs tls certificates');
+  }
+  const hostname = options.hostname ?? 'localhost';
+  const mechanisms = options.auth === undefined ? undefined : offeredMechanisms(options.auth);
+  const session = {
+    ...options,
+    hostname,
+    requireTls: options.requireTLS ?? false,
+    auth:
+      options.auth === undefined || mechanisms === undefined
+        ? undefined
+        : {
+            mechanisms,
+            allowInsecure: options.allowInsecureAuth ?? false,
+            required: options.requireAuth ?? false,
+            ...(options.auth.maxFailures === undefined ? {} : { maxFailures: options.auth.maxFailures }),
+          },
+  };
+  resolveServerOptions(session); // throws now, not at the first connection, on a bad option
+  const t = options.timeouts ?? {};
+  const limits = options.limits ?? {};
+  return {
+    options,
+    hostname,
+    session,
+    timeouts: {
+      command: t.command ?? 5 * 60_000,
+      data: t.data ?? 10 * 60_000,
+      minDataRate: t.minDataRate ?? 1024,
+      hook: t.hook ?? 5 * 60_000,
+    },
+    connections: limits.connections ?? 1000,
+    connectionsPerAddress: limits.connectionsPerAddress ?? 50,
+    tls: options.tls === undefined ? undefined : new ServerTls(options.tls),
+    authFailureDelay: options.auth?.failureDelay ?? 1000,
+  };
+}
