@@ -3,10 +3,13 @@
  * turns what it finds into the application's decision, through the `auth` hooks.
  * @module
  */
-import type { Reply } from '../protocol/reply.js';
+import type { Address } from '../protocol/address.js';
+import { SmtpError } from '../protocol/errors.js';
+import { type Reply, reply } from '../protocol/reply.js';
 import type { ServerMechanism } from '../sasl/types.js';
 import { XOAUTH2_FAILURE } from '../sasl/xoauth2.js';
 import { AuthReplies } from '../session/auth-lines.js';
+import type { ServerSession } from '../session/server-session.js';
 import { hookBug, isRefusal } from './hooks.js';
 import type { ServerAuthOptions, SessionInfo } from './options.js';
 import { serverMechanism } from './sasl-mechanisms.js';
@@ -17,6 +20,10 @@ export type AuthOutcome =
   /** `delay`: wait the failure delay first (a credentials failure, not a malformed message). */
   | { readonly failure: Reply; readonly delay: boolean };
 
+const TEMPORARY_FAILURE = reply(454, '4.7.0', 'Temporary authentication failure');
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /** Who authenticated, with what `authenticate` returned for them. */
 interface Authenticated {
   readonly name: string;
@@ -24,6 +31,8 @@ interface Authenticated {
 }
 
 export class AuthDriver {
+  /** What `authenticate` returned with the user (`{ user, data }`), once one has authenticated. */
+  data: unknown;
   private mechanism: ServerMechanism | undefined;
   private refusedToken = false; // XOAUTH2: the error challenge was sent; the next response ends it
 
@@ -33,6 +42,36 @@ export class AuthDriver {
     private readonly hostname: string,
     private readonly mockSecret: Uint8Array,
   ) {}
+
+  /**
+   * Takes one step of the exchange and answers it on `session`: a challenge, success, or failure
+   * (after `failureDelay` for a credentials failure). A hook that fails with something other than
+   * an SmtpError is given to `report` and answered with 454. `alive()` false: nothing is answered.
+   */
+  async run(
+    session: ServerSession,
+    name: string,
+    response: Uint8Array | undefined,
+    failureDelay: number,
+    report: (error: unknown) => void,
+    alive: () => boolean,
+  ): Promise<void> {
+    let outcome: AuthOutcome;
+    try {
+      outcome = await this.step(name, response);
+    } catch (error) {
+      this.reset();
+      report(error);
+      outcome = { failure: TEMPORARY_FAILURE, delay: false };
+    }
+    if ('failure' in outcome && outcome.delay) await sleep(failureDelay);
+    if (!alive()) return;
+    if ('challenge' in outcome) session.authChallenge(outcome.challenge);
+    else if ('user' in outcome) {
+      this.data = outcome.data;
+      session.authSucceeded(outcome.user);
+    } else session.authFailed(outcome.failure);
+  }
 
   /** Drops the exchange in progress (the client cancelled it). */
   reset(): void {
@@ -106,4 +145,16 @@ export class AuthDriver {
       throw hookBug(error);
     }
   }
+}
+
+/** `auth.senderMustMatch`: refuses (553 5.7.1) a sender that is not the authenticated user's own. */
+export function checkSender(
+  rule: ServerAuthOptions['senderMustMatch'],
+  from: Address | null,
+  user: string | undefined,
+): void {
+  if (rule === undefined || rule === false || user === undefined) return;
+  const owned =
+    typeof rule === 'function' ? rule(from, user) : from?.address.toLowerCase() === user.toLowerCase();
+  if (!owned) throw new SmtpError(AuthReplies.senderNotOwned);
 }

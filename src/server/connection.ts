@@ -7,16 +7,14 @@
  * and input is paused only when it piles up while something is awaited, not around every hook.
  * @module
  */
-import type { Address } from '../protocol/address.js';
 import { EsmtpError, SmtpError } from '../protocol/errors.js';
 import { Replies } from '../protocol/replies.js';
 import { encodeReply, type Reply, reply } from '../protocol/reply.js';
-import { AuthReplies } from '../session/auth-lines.js';
 import type { Envelope, ServerEvent } from '../session/server-events.js';
 import { ServerSession } from '../session/server-session.js';
 import type { Transport } from '../transport/transport.js';
-import { AuthDriver, type AuthOutcome } from './auth-driver.js';
-import { Deadline } from './deadline.js';
+import { AuthDriver, checkSender } from './auth-driver.js';
+import { ConnectionClocks } from './clocks.js';
 import { Delivery } from './delivery.js';
 import { accepts, runHook, type Verdict } from './hooks.js';
 import type { ServerAuthOptions, SessionInfo, SmtpServerOptions } from './options.js';
@@ -25,7 +23,6 @@ import type { ServerSettings } from './settings.js';
 import { upgradeToTls } from './tls-upgrade.js';
 
 const HOOK_TIMED_OUT = reply(421, '4.3.0', 'Local processing timed out, closing connection');
-const TEMPORARY_AUTH_FAILURE = reply(454, '4.7.0', 'Temporary authentication failure');
 /** Input kept waiting while a hook runs, beyond which reading is paused. */
 const MAX_WAITING_INPUT = 64 * 1024;
 
@@ -34,8 +31,6 @@ const emptyState = <State>(): State => ({}) as State;
 
 /** Whether the connection is done after an event; a promise when that has to be awaited. */
 type Handled = boolean | Promise<boolean>;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** What a connection needs from its server. */
 export interface ConnectionHost<State> {
@@ -52,32 +47,21 @@ export class Connection<State> implements Viewed {
   readonly session: ServerSession;
   /** What the hooks see of this connection. */
   readonly view: SessionView<State>;
-  authData: unknown;
   private readonly hooks: SmtpServerOptions<State>;
   private replies: string[] = [];
   private running = false; // pump() is working through events (possibly awaiting a hook)
   private ended = false;
   private held = false; // the transport is paused
   private message: Delivery | undefined;
-  private readonly deadline = new Deadline(
-    () => this.timedOut(),
-    () => this.running, // a hook is running: the client is not the slow one
-  );
-  /** A peer that does not take our writes is cut off by this deadline, which its input cannot move. */
-  private readonly writeDeadline = new Deadline(
-    () => this.finish(),
-    () => false,
-  );
-  /** Whatever the pump awaits (a hook, above all) must settle by this deadline. */
-  private readonly hookDeadline = new Deadline(
-    () => this.hookTimedOut(),
-    () => false,
-  );
+  private readonly clocks: ConnectionClocks;
   private gone = false; // the transport has ended: the connection no longer counts
-  private dataStart = 0;
-  private received = 0;
   private closeWhenIdle = false;
   private readonly auth: AuthDriver | undefined;
+
+  /** What `authenticate` returned with the user. */
+  get authData(): unknown {
+    return this.auth?.data;
+  }
 
   constructor(
     private readonly host: ConnectionHost<State>,
@@ -86,6 +70,15 @@ export class Connection<State> implements Viewed {
     const settings = host.settings;
     const o = settings.options as SmtpServerOptions<State>;
     this.hooks = o;
+    this.clocks = new ConnectionClocks(
+      settings.timeouts,
+      {
+        client: () => this.timedOut(),
+        write: () => this.finish(), // a peer that does not read cannot be told anything more
+        hook: () => this.hookTimedOut(),
+      },
+      () => this.running, // a hook is running: the client is not the slow one
+    );
     this.session = new ServerSession({
       ...settings.session,
       secure: transport.secure || o.secure === true,
@@ -110,10 +103,10 @@ export class Connection<State> implements Viewed {
       end: (error) => this.lost(error),
     });
     this.hold();
-    this.armHookDeadline();
+    this.clocks.waitForHook();
     if (this.hooks.secure === true && !(await this.startTls())) return;
     const verdict = await this.runHook(() => this.hooks.onConnect?.(this.view));
-    this.hookDeadline.clear();
+    this.clocks.settled();
     if (this.ended) return;
     if (verdict !== undefined && !accepts(verdict)) {
       await this.transport.write(encodeReply(verdict, { enhanced: false }));
@@ -165,7 +158,7 @@ export class Connection<State> implements Viewed {
   }
 
   private receive(chunk: Uint8Array): void {
-    this.received += chunk.length;
+    this.clocks.receive(chunk.length);
     this.session.push(chunk);
     if (!this.running) this.pump();
     // Something is awaited (a hook, a write): a client must not pile up input meanwhile.
@@ -209,9 +202,7 @@ export class Connection<State> implements Viewed {
   private finish(graceful = false): void {
     if (this.ended && graceful) return;
     this.ended = true;
-    this.deadline.stop();
-    this.writeDeadline.stop();
-    this.hookDeadline.stop();
+    this.clocks.stop();
     if (graceful) this.transport.close();
     else this.transport.destroy();
   }
@@ -229,7 +220,7 @@ export class Connection<State> implements Viewed {
         const event = this.session.next();
         let handled: Handled;
         if (event !== undefined) {
-          if (event.type !== 'message-data') this.clearCommandDeadline();
+          if (event.type !== 'message-data' && !this.session.inMessage) this.clocks.commandArrived();
           handled = this.handle(event);
         } else if (this.replies.length > 0) {
           handled = this.flush()?.then(() => false) ?? false;
@@ -239,7 +230,7 @@ export class Connection<State> implements Viewed {
           continue;
         } else break;
         if (handled instanceof Promise) {
-          this.armHookDeadline();
+          this.clocks.waitForHook();
           handled.then(
             (done) => this.pumpAgain(done),
             (error) => this.failed(error),
@@ -253,18 +244,18 @@ export class Connection<State> implements Viewed {
     }
     this.running = false;
     if (this.message?.full !== true) this.release();
-    this.armDeadline();
+    if (!this.ended && !this.session.waiting) this.clocks.waitForClient(this.session.inMessage);
   }
 
   private pumpAgain(done: boolean): void {
-    this.hookDeadline.clear();
+    this.clocks.settled();
     this.running = false;
     if (!done) this.pump();
   }
 
   /** A bug, not the client's doing: this connection ends, the others go on. */
   private failed(error: unknown): void {
-    this.hookDeadline.clear();
+    this.clocks.settled();
     this.running = false;
     this.host.hookError(error, this.view);
     this.finish();
@@ -287,7 +278,7 @@ export class Connection<State> implements Viewed {
         return this.decide(() => hooks.onHelo?.(event.name, view));
       case 'mail':
         return this.decide(() => {
-          this.checkSender(event.from);
+          checkSender(hooks.auth?.senderMustMatch, event.from, this.session.user);
           return hooks.onMailFrom?.(event.from, event.params, view);
         });
       case 'rcpt':
@@ -319,7 +310,7 @@ export class Connection<State> implements Viewed {
   private async starttls(): Promise<boolean> {
     await this.flush();
     if (await this.startTls()) {
-      this.authData = undefined;
+      if (this.auth !== undefined) this.auth.data = undefined; // the user is forgotten too
       this.session.tlsStarted();
     }
     return this.ended;
@@ -348,23 +339,16 @@ export class Connection<State> implements Viewed {
   }
 
   private async authStep(mechanism: string, response: Uint8Array | undefined): Promise<void> {
-    const driver = this.auth as AuthDriver;
     this.hold();
-    let outcome: AuthOutcome;
-    try {
-      outcome = await driver.step(mechanism, response);
-    } catch (error) {
-      driver.reset();
-      this.host.hookError(error, this.view);
-      outcome = { failure: TEMPORARY_AUTH_FAILURE, delay: false };
-    }
-    if ('failure' in outcome && outcome.delay) await sleep(this.host.settings.authFailureDelay);
-    if (this.ended) return;
-    if ('challenge' in outcome) this.session.authChallenge(outcome.challenge);
-    else if ('user' in outcome) {
-      this.authData = outcome.data;
-      this.session.authSucceeded(outcome.user);
-    } else this.session.authFailed(outcome.failure);
+    const s = this.host.settings;
+    await (this.auth as AuthDriver).run(
+      this.session,
+      mechanism,
+      response,
+      s.authFailureDelay,
+      this.reportHookError,
+      () => !this.ended,
+    );
     this.release();
   }
 
@@ -383,16 +367,6 @@ export class Connection<State> implements Viewed {
     return false;
   }
 
-  /** `auth.senderMustMatch`: the sender must be the authenticated user's own address. */
-  private checkSender(from: Address | null): void {
-    const rule = this.hooks.auth?.senderMustMatch;
-    const user = this.session.user;
-    if (rule === undefined || rule === false || user === undefined) return;
-    const owned =
-      typeof rule === 'function' ? rule(from, user) : from?.address.toLowerCase() === user.toLowerCase();
-    if (!owned) throw new SmtpError(AuthReplies.senderNotOwned);
-  }
-
   private async expn(argument: string): Promise<void> {
     const hook = this.hooks.onExpn;
     if (hook === undefined) return this.session.reject(Replies.notImplemented);
@@ -406,8 +380,7 @@ export class Connection<State> implements Viewed {
   }
 
   private startMessage(envelope: Envelope): void {
-    this.dataStart = Date.now();
-    this.received = 0;
+    this.clocks.messageStarted();
     const frozen = { from: envelope.from, params: envelope.params, recipients: [...envelope.recipients] };
     const hook = this.hooks.onData;
     const view = this.view;
@@ -452,29 +425,7 @@ export class Connection<State> implements Viewed {
     if (written === undefined || this.ended) return written;
     // The peer is slow to read. Until it takes this write nothing else happens on the connection,
     // so the command deadline is not running: this one is.
-    this.writeDeadline.set(Date.now() + this.host.settings.timeouts.command);
-    return written.then(() => this.writeDeadline.clear());
-  }
-
-  // ---- deadlines -------------------------------------------------------------------------------
-
-  private clearCommandDeadline(): void {
-    if (!this.session.inMessage) this.deadline.clear();
-  }
-
-  /** A command must arrive within its timeout, whole; a message within its base plus its rate. */
-  private armDeadline(): void {
-    if (this.ended || this.session.waiting) return;
-    const t = this.host.settings.timeouts;
-    if (this.session.inMessage) {
-      this.deadline.set(this.dataStart + t.data + (this.received / t.minDataRate) * 1000);
-    } else if (!this.deadline.armed) {
-      this.deadline.set(Date.now() + t.command);
-    }
-  }
-
-  private armHookDeadline(): void {
-    this.hookDeadline.set(Date.now() + this.host.settings.timeouts.hook);
+    return this.clocks.waitForWrite(written);
   }
 
   private timedOut(): void {

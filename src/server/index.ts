@@ -1,5 +1,9 @@
 export type {
+  AuthVerdict,
   DataEnvelope,
+  DefaultState,
+  HookAnswer,
+  HookResult,
   SaslMechanismName,
   ServerAuthOptions,
   ServerConnectionLimits,
@@ -8,5 +12,5 @@ export type {
   SessionInfo,
   SmtpServerOptions,
 } from './options.js';
-export { type ListenOptions, SmtpServer } from './smtp-server.js';
+export { type ListenOptions, SmtpServer, type SmtpServerEvents } from './smtp-server.js';
 export type { ServerTlsOptions, SniResolver } from './tls.js';

@@ -55,6 +55,10 @@ export type DefaultState = Record<string, unknown>;
  */
 export type HookAnswer = Reply | undefined;
 
+/** What a hook may return: an answer or nothing, now or as a promise. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a hook that returns nothing has a void type
+export type HookResult = HookAnswer | void | Promise<HookAnswer | void>;
+
 /**
  * The hooks. Each may return nothing to accept, return a `Reply` to answer with its own (see
  * `HookAnswer`), or throw an `SmtpError` to refuse with its reply. Anything else thrown (or a reply
@@ -65,20 +69,12 @@ export interface ServerHooks<State = DefaultState> {
    * A client connected. A 220 reply returned replaces the greeting; a refusal is sent instead of it
    * and the connection closes.
    */
-  onConnect?(session: SessionInfo<State>): HookAnswer | void | Promise<HookAnswer | void>;
+  onConnect?(session: SessionInfo<State>): HookResult;
   /** After the TLS handshake (implicit TLS or STARTTLS), with `session.tls`; refuse to close the connection. */
   onSecure?(session: SessionInfo<State>): void | Promise<void>;
-  onHelo?(name: string, session: SessionInfo<State>): HookAnswer | void | Promise<HookAnswer | void>;
-  onMailFrom?(
-    from: Address | null,
-    params: MailParameters,
-    session: SessionInfo<State>,
-  ): HookAnswer | void | Promise<HookAnswer | void>;
-  onRcptTo?(
-    to: Address,
-    params: RcptParameters,
-    session: SessionInfo<State>,
-  ): HookAnswer | void | Promise<HookAnswer | void>;
+  onHelo?(name: string, session: SessionInfo<State>): HookResult;
+  onMailFrom?(from: Address | null, params: MailParameters, session: SessionInfo<State>): HookResult;
+  onRcptTo?(to: Address, params: RcptParameters, session: SessionInfo<State>): HookResult;
   /**
    * The message body, unstuffed, as a stream with backpressure: the connection pauses while the
    * hook does not read. The 250 is sent only after the returned promise resolves, so resolve only
@@ -86,11 +82,7 @@ export interface ServerHooks<State = DefaultState> {
    * line ends), the stream errors and nothing is acknowledged. A hook may stop reading early (return,
    * throw, destroy the stream, a failed pipeline): the rest is read and dropped.
    */
-  onData?(
-    message: Readable,
-    envelope: DataEnvelope,
-    session: SessionInfo<State>,
-  ): HookAnswer | void | Promise<HookAnswer | void>;
+  onData?(message: Readable, envelope: DataEnvelope, session: SessionInfo<State>): HookResult;
   /** Answers EXPN with the lines of a 250 reply; without this hook EXPN gets 502. */
   onExpn?(argument: string, session: SessionInfo<State>): readonly string[] | Promise<readonly string[]>;
   /** The connection closed. */
