@@ -5,8 +5,9 @@
  * @module
  */
 import { EsmtpError } from '../protocol/errors.js';
-import { type Reply, replyText } from '../protocol/reply.js';
+import { encodeReply, type Reply, replyText } from '../protocol/reply.js';
 import { ReplyParser } from '../protocol/reply-parser.js';
+import type { WireTrace } from '../tracing/wire.js';
 import type { Transport } from '../transport/transport.js';
 
 /**
@@ -25,7 +26,10 @@ export class ClientConnection {
   private failure: EsmtpError | undefined;
   private closedByPeer = false;
 
-  constructor(readonly transport: Transport) {
+  constructor(
+    readonly transport: Transport,
+    private readonly trace: WireTrace,
+  ) {
     transport.start({
       data: (chunk) => this.receive(chunk),
       end: (error) => {
@@ -82,6 +86,7 @@ export class ClientConnection {
   ): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
     this.asked += replies;
+    if (replies > 0 && typeof data === 'string' && this.trace.on) this.trace.commands(data);
     const drained = this.transport.write(data);
     if (drained === undefined) return;
     await this.within(drained, timeout, signal, `the server took no data for ${timeout} ms`);
@@ -183,8 +188,10 @@ export class ClientConnection {
   private receive(chunk: Uint8Array): void {
     if (this.failure !== undefined) return;
     this.parser.push(chunk);
+    const tracing = this.trace.on;
     try {
       for (let r = this.parser.next(); r !== undefined; r = this.parser.next()) {
+        if (tracing) this.trace.replies(encodeReply(r, { enhanced: true }));
         this.replies.push(r);
         if (this.replies.length > this.asked + UNSOLICITED_REPLIES) {
           throw new EsmtpError(

@@ -12,6 +12,8 @@ import { EsmtpError, SmtpError } from '../protocol/errors.js';
 import type { Reply } from '../protocol/reply.js';
 import type { ClientEnvelope } from '../session/client-envelope.js';
 import { type ClientAuth, ClientSession, type SendResult } from '../session/client-session.js';
+import { type Logger, silentLogger } from '../tracing/logger.js';
+import { WireTrace } from '../tracing/wire.js';
 import { NodeTransport } from '../transport/node.js';
 import type { Transport } from '../transport/transport.js';
 import { abortError, ClientConnection } from './client-connection.js';
@@ -61,6 +63,11 @@ export interface SmtpClientOptions {
   name?: string;
   timeouts?: ClientTimeouts;
   signal?: AbortSignal;
+  /**
+   * Where to log (pino's shape: `debug`, `info`, `warn`, `error`, each `(fields, message)`). At
+   * `debug` every command and reply line, AUTH payloads redacted. Default: silent.
+   */
+  logger?: Logger;
 }
 
 export interface SendOptions {
@@ -69,7 +76,11 @@ export interface SendOptions {
 
 const DEFAULTS = { connect: 30_000, greeting: 300_000, command: 300_000, data: 600_000 };
 
+let nextId = 0;
+
 export class SmtpClient implements AsyncDisposable {
+  /** This connection's id in logs and on the `esmtp:client:*` channels. */
+  readonly id: string;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly timeouts: Required<ClientTimeouts>;
 
@@ -77,7 +88,9 @@ export class SmtpClient implements AsyncDisposable {
     private readonly conn: ClientConnection,
     private readonly session: ClientSession,
     options: SmtpClientOptions,
+    id: string,
   ) {
+    this.id = id;
     this.timeouts = { ...DEFAULTS, ...options.timeouts };
   }
 
@@ -115,9 +128,11 @@ export class SmtpClient implements AsyncDisposable {
       transport.destroy();
       throw new TypeError(`name must be a domain or an address literal, got ${JSON.stringify(options.name)}`);
     }
-    const conn = new ClientConnection(transport);
+    const id = `c${Date.now().toString(36)}-${(nextId++).toString(36)}`;
+    const logger = options.logger ?? silentLogger;
+    const conn = new ClientConnection(transport, new WireTrace(id, 'client', logger));
     const session = new ClientSession(transport.secure, options.lmtp ?? false);
-    const client = new SmtpClient(conn, session, options);
+    const client = new SmtpClient(conn, session, options, id);
     const timeouts = client.timeouts;
     try {
       await negotiate(conn, session, {
@@ -136,8 +151,13 @@ export class SmtpClient implements AsyncDisposable {
           ? error
           : new EsmtpError('ECONNECTION', 'negotiation failed', { cause: error }),
       );
+      logger.warn({ session: id, host, error }, `could not connect: ${(error as Error).message}`);
       throw error;
     }
+    logger.info(
+      { session: id, host, secure: session.secure, authenticated: session.authenticated },
+      'connected',
+    );
     return client;
   }
 

@@ -9,9 +9,11 @@
  */
 import { EsmtpError, SmtpError } from '../protocol/errors.js';
 import { Replies } from '../protocol/replies.js';
-import { encodeReply, type Reply, reply } from '../protocol/reply.js';
+import { encodeReply, type Reply, reply, replyText } from '../protocol/reply.js';
 import type { Envelope, ServerEvent } from '../session/server-events.js';
 import { ServerSession } from '../session/server-session.js';
+import { type Logger, silentLogger } from '../tracing/logger.js';
+import { WireTrace } from '../tracing/wire.js';
 import type { Transport } from '../transport/transport.js';
 import { AuthDriver, checkSender } from './auth-driver.js';
 import { ConnectionClocks } from './clocks.js';
@@ -54,6 +56,9 @@ export class Connection<State> implements Viewed {
   private held = false; // the transport is paused
   private message: Delivery | undefined;
   private readonly clocks: ConnectionClocks;
+  private readonly logger: Logger;
+  /** Traces the wire (`esmtp:server:*` channels, the logger at debug). */
+  readonly trace: WireTrace;
   private gone = false; // the transport has ended: the connection no longer counts
   private closeWhenIdle = false;
   private readonly auth: AuthDriver | undefined;
@@ -85,6 +90,8 @@ export class Connection<State> implements Viewed {
       starttls: settings.tls !== undefined && o.secure !== true && transport.startTls !== undefined,
     });
     this.view = new View<State>(this, o.state ?? emptyState);
+    this.logger = settings.logger;
+    this.trace = new WireTrace(this.view.id, 'server', settings.logger);
     this.auth =
       o.auth === undefined
         ? undefined
@@ -109,7 +116,9 @@ export class Connection<State> implements Viewed {
     this.clocks.settled();
     if (this.ended) return;
     if (verdict !== undefined && !accepts(verdict)) {
-      await this.transport.write(encodeReply(verdict, { enhanced: false }));
+      this.refused(verdict);
+      this.replies.push(encodeReply(verdict, { enhanced: false }));
+      await this.flush();
       this.finish(true);
       return;
     }
@@ -139,6 +148,7 @@ export class Connection<State> implements Viewed {
     this.session.shutdown();
     this.message?.abort(new SmtpError(final));
     this.message = undefined;
+    this.refused(final);
     this.replies.push(encodeReply(final, { enhanced: this.session.enhancedCodes }));
     this.flush();
     this.finish(true); // the transport closes after the pending write
@@ -267,6 +277,7 @@ export class Connection<State> implements Viewed {
     const view = this.view;
     switch (event.type) {
       case 'reply':
+        if (event.reply.code >= 400) this.refused(event.reply);
         this.replies.push(event.wire);
         return false;
       case 'close': {
@@ -325,12 +336,16 @@ export class Connection<State> implements Viewed {
     this.hold();
     const secure =
       tls !== undefined && (await upgradeToTls(this.transport, tls, this.host.settings.timeouts.command));
-    if (!secure) this.finish();
-    else if (!this.ended && this.hooks.onSecure !== undefined) {
+    if (!secure) {
+      this.logger.info({ session: this.view.id }, 'TLS handshake failed');
+      this.finish();
+    } else if (!this.ended && this.hooks.onSecure !== undefined) {
       const onSecure = this.hooks.onSecure;
       const verdict = await this.runHook(() => onSecure(this.view));
       if (verdict !== undefined && !accepts(verdict) && !this.ended) {
-        await this.transport.write(encodeReply(verdict, { enhanced: this.session.enhancedCodes }));
+        this.refused(verdict);
+        this.replies.push(encodeReply(verdict, { enhanced: this.session.enhancedCodes }));
+        await this.flush();
         this.finish(true);
       }
     }
@@ -416,11 +431,18 @@ export class Connection<State> implements Viewed {
 
   private readonly reportHookError = (error: unknown) => this.host.hookError(error, this.view);
 
+  /** Every refusal is logged with its reason (`esmtp serve --verbose` shows them). */
+  private refused(reply: Reply): void {
+    if (this.logger === silentLogger) return;
+    this.logger.info({ session: this.view.id, reply: replyText(reply) }, `refused: ${replyText(reply)}`);
+  }
+
   /** Writes the replies gathered; a promise when the transport wants the writer to wait. */
   private flush(): Promise<void> | undefined {
     if (this.replies.length === 0) return undefined;
     const wire = this.replies.length === 1 ? (this.replies[0] as string) : this.replies.join('');
     this.replies = [];
+    if (this.trace.on) this.trace.replies(wire);
     const written = this.transport.write(wire);
     if (written === undefined || this.ended) return written;
     // The peer is slow to read. Until it takes this write nothing else happens on the connection,

@@ -11,6 +11,7 @@ import type { ScramKeys } from '../sasl/scram.js';
 import type { Credentials } from '../sasl/types.js';
 import type { Envelope, Recipient } from '../session/server-events.js';
 import type { ServerLimits, ServerSessionOptions } from '../session/server-options.js';
+import type { Logger } from '../tracing/logger.js';
 import type { TlsDetails } from '../transport/transport.js';
 import type { ServerTlsOptions } from './tls.js';
 
@@ -190,4 +191,11 @@ export interface SmtpServerOptions<State = DefaultState>
   allowInsecureAuth?: boolean;
   /** MAIL before a successful AUTH gets 530 5.7.0. */
   requireAuth?: boolean;
+  /**
+   * Where to log (pino's shape: `debug`, `info`, `warn`, `error`, each `(fields, message)`): at
+   * `info` connections and every refusal with its reason, at `error` failing hooks when there is no
+   * `error` listener, at `debug` every command and reply line with AUTH payloads redacted. Default:
+   * silent.
+   */
+  logger?: Logger;
 }

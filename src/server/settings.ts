@@ -4,7 +4,9 @@
  * mechanisms and the TLS setup. Connections read these; none maps the options again.
  * @module
  */
+
 import { resolveServerOptions, type ServerSessionOptions } from '../session/server-options.js';
+import { type Logger, silentLogger } from '../tracing/logger.js';
 import type { SmtpServerOptions } from './options.js';
 import { offeredMechanisms } from './sasl-mechanisms.js';
 import { ServerTls } from './tls.js';
@@ -27,6 +29,7 @@ export interface ServerSettings {
   readonly tls: ServerTls | undefined;
   /** Milliseconds before every AUTH failure reply. */
   readonly authFailureDelay: number;
+  readonly logger: Logger;
 }
 
 export function serverSettings(options: SmtpServerOptions): ServerSettings {
@@ -66,5 +69,6 @@ export function serverSettings(options: SmtpServerOptions): ServerSettings {
     connectionsPerAddress: limits.connectionsPerAddress ?? 50,
     tls: options.tls === undefined ? undefined : new ServerTls(options.tls),
     authFailureDelay: options.auth?.failureDelay ?? 1000,
+    logger: options.logger ?? silentLogger,
   };
 }

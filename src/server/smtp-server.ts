@@ -8,6 +8,8 @@ import { EventEmitter } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { Replies } from '../protocol/replies.js';
 import { encodeReply } from '../protocol/reply.js';
+import { silentLogger } from '../tracing/logger.js';
+import { type ConnectionEvent, channels } from '../tracing/wire.js';
 import { NodeTransport } from '../transport/node.js';
 import type { Transport } from '../transport/transport.js';
 import { Connection, type ConnectionHost } from './connection.js';
@@ -120,6 +122,10 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
       this.connectionCount >= this.settings.connections || fromAddress >= this.settings.connectionsPerAddress;
     this.perAddress.set(address, fromAddress + 1);
     if (this.closing || over) {
+      this.settings.logger.info(
+        { remoteAddress: address, remotePort: transport.info.remotePort },
+        this.closing ? 'refused: shutting down' : 'refused: too many connections',
+      );
       this.refused.add(transport);
       transport.start({
         data: () => {},
@@ -136,7 +142,20 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
     }
     const connection = new Connection(this.host, transport);
     this.connections.add(connection);
-    this.emit('connection', connection.view);
+    const session = connection.view;
+    const info = transport.info;
+    this.settings.logger.info(
+      { session: session.id, remoteAddress: info.remoteAddress, remotePort: info.remotePort },
+      'connect',
+    );
+    if (channels.serverConnect.hasSubscribers) {
+      channels.serverConnect.publish({
+        session: session.id,
+        remoteAddress: info.remoteAddress,
+        remotePort: info.remotePort,
+      } satisfies ConnectionEvent);
+    }
+    this.emit('connection', session);
     void connection.start();
   }
 
@@ -182,6 +201,14 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
     if (!this.connections.delete(connection)) return;
     const session = connection.view;
     this.leave(session.remoteAddress);
+    this.settings.logger.info({ session: session.id }, 'disconnect');
+    if (channels.serverClose.hasSubscribers) {
+      channels.serverClose.publish({
+        session: session.id,
+        remoteAddress: session.remoteAddress,
+        remotePort: session.remotePort,
+      } satisfies ConnectionEvent);
+    }
     try {
       this.options.onClose?.(session);
     } catch (error) {
@@ -203,12 +230,14 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
   /**
    * An 'error' event without a listener would throw, and a hook's failure must never end the
    * process; but it must not go unseen either (the client only got 451), so without a listener it
-   * is written to the console, once, with the session's id.
+   * goes to the logger, or with none to the console, once, with the session's id.
    */
   private reportError(thrown: unknown, session: SessionInfo<State> | undefined): void {
     // Hooks may throw anything; listeners get an Error.
     const error = thrown instanceof Error ? thrown : new Error(String(thrown), { cause: thrown });
+    const logger = this.settings.logger;
     if (this.listenerCount('error') > 0) this.emit('error', error, session);
+    else if (logger !== silentLogger) logger.error({ session: session?.id, error }, error.message);
     else console.error(`esmtp: ${session === undefined ? 'server' : `session ${session.id}`}:`, error);
   }
 }
