@@ -11,6 +11,7 @@ import { replyText } from '../protocol/reply.js';
 import type { SessionInfo, SmtpServerOptions } from '../server/options.js';
 import { SmtpServer } from '../server/smtp-server.js';
 import { hostPort, integer, type Parsed, parseCommandLine, port, UsageError } from './args.js';
+import { CliLog, flushLog } from './log.js';
 import { createMaildir, deliverToMaildir } from './maildir.js';
 import { traceHeaders } from './trace.js';
 import { readUsers } from './users.js';
@@ -36,7 +37,9 @@ Runs an SMTP server that delivers every message it accepts to a Maildir.
   --auth-file FILE          the users for AUTH, one USER:PASS a line
   --allow-insecure-auth     offer AUTH without TLS; AUTH needs --tls-cert and --tls-key otherwise
   --bare-line-ends MODE     reject (default) or normalize messages with a bare CR or LF
-  --verbose                 log every connection
+  --verbose                 log every connection and every refusal, with its reason
+  --trace                   log every command and reply line too (AUTH payloads redacted)
+  --log-format FORMAT       text (default) or json: one JSON object per line
   --quiet                   no line per message; only the count when stopping
   -h, --help                show this help
 
@@ -61,6 +64,8 @@ const OPTIONS = {
   'allow-insecure-auth': { type: 'boolean' },
   'bare-line-ends': { type: 'string' },
   verbose: { type: 'boolean' },
+  trace: { type: 'boolean' },
+  'log-format': { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -79,10 +84,14 @@ export async function serve(argv: readonly string[]): Promise<void> {
   const store = values['no-store'] !== true;
   const maildir = resolve(values.maildir ?? 'mail');
   const lmtp = values.lmtp === true;
-  const verbose = values.verbose === true;
   const quiet = values.quiet === true;
+  const format = values['log-format'] ?? 'text';
+  if (format !== 'text' && format !== 'json') throw new UsageError('--log-format is text or json');
+  const log = new CliLog(format, 'info');
   let delivered = 0;
   const options = serverOptions(values, hostname, lmtp);
+  // The server's own entries: refusals and connections with --verbose, the wire with --trace.
+  options.logger = new CliLog(format, values.trace ? 'debug' : values.verbose ? 'info' : 'warn');
   if (store) await createMaildir(maildir);
 
   options.onData = async (message, envelope, session) => {
@@ -108,27 +117,21 @@ export async function serve(argv: readonly string[]): Promise<void> {
       // Logged here, with the session; the client is answered as for any failed hook and keeps
       // the message.
       const reason = error instanceof SmtpError ? replyText(error.reply) : (error as Error).message;
-      log(`not delivered id=${session.id}: ${reason}`);
+      log.warn({ session: session.id, error: reason }, 'not delivered');
       throw error instanceof SmtpError ? error : new SmtpError(Replies.localError);
     }
     delivered++;
     if (quiet) return;
-    log(
-      `delivered id=${session.id} from=<${from}> to=${recipients.map((r) => `<${r}>`).join(',')} size=${size}`,
-    );
+    const to = recipients.map((r) => `<${r}>`);
+    log.info({ session: session.id, from: `<${from}>`, to, size }, 'delivered');
   };
-  if (verbose) {
-    options.onConnect = (session) =>
-      log(`connect id=${session.id} from=${session.remoteAddress}:${session.remotePort}`);
-    options.onClose = (session) => log(`close id=${session.id}`);
-  }
 
   const servers: SmtpServer[] = [new SmtpServer(options)];
   const tlsPort = port(values['tls-port'], 'tls-port');
   if (tlsPort !== undefined) servers.push(new SmtpServer({ ...options, secure: true }));
   for (const server of servers)
     server.on('error', (error: Error, session?: SessionInfo) =>
-      log(`error${session === undefined ? '' : ` id=${session.id}`} ${error.message}`),
+      log.error({ session: session?.id, error }, 'error'),
     );
 
   process.stdout.write(
@@ -143,9 +146,9 @@ export async function serve(argv: readonly string[]): Promise<void> {
   }
 
   const stop = async () => {
-    log('stopping: finishing open messages');
+    log.info({}, 'stopping: finishing open messages');
     await Promise.all(servers.map((s) => s.close({ timeout: 30_000 })));
-    log(`stopped: ${delivered} messages delivered`);
+    log.info({}, `stopped: ${delivered} messages delivered`);
     flushLog();
     process.exit(0);
   };
@@ -210,20 +213,4 @@ function discard(message: Readable): Promise<number> {
 
 function url(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-// Writes to a pipe or a file are synchronous in Node: one system call per message line would
-// cost more than the message itself under load. Lines are gathered and written once per turn of
-// the event loop, still one line per message.
-let pending = '';
-
-function log(line: string): void {
-  if (pending === '') setImmediate(flushLog);
-  pending += `esmtp: ${line}\n`;
-}
-
-function flushLog(): void {
-  const text = pending;
-  pending = '';
-  if (text !== '') process.stderr.write(text);
 }

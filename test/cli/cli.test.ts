@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { testCertificates } from '../helpers/certs.js';
 import {
   CLI,
@@ -129,6 +129,53 @@ describe('esmtp serve and esmtp send', () => {
     expect(await s.stop()).toBe(0);
     expect(s.log()).not.toContain('delivered id=');
     expect(s.log()).toContain('esmtp: stopped: 2 messages delivered\n');
+  });
+
+  it('--verbose logs connections and every refusal with its reason', async () => {
+    const s = await serve(['--verbose', '--size', '200']);
+    const outcome = await runSend(
+      plainSend(s.port, 'alice@example.com', 'bob@example.org'),
+      `Subject: big\r\n\r\n${'x'.repeat(400)}\r\n`,
+    );
+    expect(outcome.status).toBe(1);
+    await vi.waitFor(() => expect(s.log()).toMatch(/esmtp: disconnect id=\S+\n/));
+    expect(s.log()).toMatch(/esmtp: connect id=\S+ remoteAddress=127\.0\.0\.1 remotePort=\d+\n/);
+    expect(s.log()).toMatch(/esmtp: refused: 552 5\.3\.4 [^\n]* id=\S+ reply=552 5\.3\.4/);
+  });
+
+  it('--trace logs the wire, AUTH payloads redacted', async () => {
+    const s = await serve(['--trace', '--auth', 'alice:s3cret', '--allow-insecure-auth']);
+    const args = [
+      ...plainSend(s.port, 'alice@example.com', 'bob@example.org'),
+      '--auth',
+      'alice:s3cret',
+      '--allow-insecure-auth',
+    ];
+    const outcome = await runSend(args, message);
+    expect(outcome.status).toBe(0);
+    await vi.waitFor(() => expect(s.log()).toContain('> 221 2.0.0'));
+    expect(s.log()).toMatch(/esmtp: > 250 2\.1\.0 Sender OK id=\S+ reply=250 2\.1\.0 Sender OK\n/);
+    expect(s.log()).toContain('> 235 2.7.0');
+    expect(s.log()).not.toContain(Buffer.from('\0alice\0s3cret').toString('base64'));
+  });
+
+  it('--log-format json writes one JSON object a line', async () => {
+    const s = await serve(['--log-format', 'json', '--verbose']);
+    const outcome = await runSend(plainSend(s.port, 'alice@example.com', 'bob@example.org'), message);
+    expect(outcome.status).toBe(0);
+    await vi.waitFor(() => expect(s.log()).toContain('"msg":"disconnect"'));
+    const entries = s
+      .log()
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(entries.map((e) => e.msg)).toEqual(['connect', 'delivered', 'disconnect']);
+    expect(entries[1]).toMatchObject({
+      level: 'info',
+      from: '<alice@example.com>',
+      to: ['<bob@example.org>'],
+    });
+    expect(entries.every((e) => typeof e.time === 'string' && typeof e.session === 'string')).toBe(true);
   });
 
   it('esmtp send exits 1 and reports the refusal when a recipient is refused', async () => {

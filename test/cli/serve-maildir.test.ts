@@ -33,7 +33,7 @@ describe('esmtp serve leaves nothing in tmp/ when a message is not delivered, an
     const outcome = await send(s, 'Subject: lost?\r\n\r\nno\r\n');
     expect(outcome.status).toBe(1);
     expect(outcome.json.reply).toMatch(/^451 4\.3\.0/);
-    await vi.waitFor(() => expect(s.log()).toContain(`not delivered id=${connectionId(s)}: ENOTDIR`));
+    await vi.waitFor(() => expect(s.log()).toContain(`not delivered id=${connectionId(s)} error=ENOTDIR`));
     expect(readdirSync(join(s.maildir, 'tmp'))).toEqual([]);
   });
 
@@ -41,7 +41,7 @@ describe('esmtp serve leaves nothing in tmp/ when a message is not delivered, an
     const s = await serve([], { fileSizeLimit: 2 });
     const outcome = await send(s, `Subject: big\r\n\r\n${'x'.repeat(5000)}\r\n`);
     expect(outcome.json.reply).toMatch(/^451 4\.3\.0/);
-    await vi.waitFor(() => expect(s.log()).toContain(`not delivered id=${connectionId(s)}: EFBIG`));
+    await vi.waitFor(() => expect(s.log()).toContain(`not delivered id=${connectionId(s)} error=EFBIG`));
     expect(readdirSync(join(s.maildir, 'tmp'))).toEqual([]);
     expect(readdirSync(join(s.maildir, 'new'))).toEqual([]);
   });
@@ -51,7 +51,7 @@ describe('esmtp serve leaves nothing in tmp/ when a message is not delivered, an
     const outcome = await send(s, `Subject: big\r\n\r\n${'x'.repeat(5000)}\r\n`);
     expect(outcome.json.reply).toMatch(/^552 5\.3\.4/);
     // The line is logged once the file is gone; the server answers a 552 without waiting for that.
-    await vi.waitFor(() => expect(s.log()).toContain(`not delivered id=${connectionId(s)}: 552 5.3.4`));
+    await vi.waitFor(() => expect(s.log()).toContain(`not delivered id=${connectionId(s)} error=552 5.3.4`));
     expect(readdirSync(join(s.maildir, 'tmp'))).toEqual([]);
     expect(readdirSync(join(s.maildir, 'new'))).toEqual([]);
   });
