@@ -49,7 +49,7 @@ async function exchange(serverLogger?: Logger, clientLogger?: Logger) {
     auth: {
       mechanisms: ['LOGIN', 'PLAIN'],
       failureDelay: 0,
-      authenticate: ({ password }) => password === PASSWORD,
+      authenticate: (c) => 'password' in c && c.password === PASSWORD,
     },
     onConnect(session) {
       sessions.push(session.id);
