@@ -17,3 +17,5 @@ export * from './sasl/index.js';
 export * from './server/index.js';
 export * from './session/index.js';
 export * from './transport/index.js';
+export type { Logger } from './tracing/logger.js';
+export type { ConnectionEvent, WireLine } from './tracing/wire.js';
