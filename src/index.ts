@@ -16,6 +16,6 @@ export { utf8Length } from './protocol/utf8.js';
 export * from './sasl/index.js';
 export * from './server/index.js';
 export * from './session/index.js';
-export * from './transport/index.js';
 export type { Logger } from './tracing/logger.js';
 export type { ConnectionEvent, WireLine } from './tracing/wire.js';
+export * from './transport/index.js';
