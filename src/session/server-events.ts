@@ -20,6 +20,13 @@ export interface Envelope {
   readonly recipients: readonly Recipient[];
 }
 
+/**
+ * Why a transaction (an envelope that an accepted MAIL started) ends: `rset`; `helo` (EHLO, HELO
+ * or LHLO); `starttls`; `message`, after the message's final reply, whether it was accepted or
+ * refused; `aborted`, when QUIT, a shutdown, too many errors or a lost connection ended it.
+ */
+export type ResetReason = 'rset' | 'helo' | 'starttls' | 'message' | 'aborted';
+
 /** What the session asks of its driver. Events marked "decision" wait for `accept()` or `reject()`. */
 export type ServerEvent =
   /** Write these bytes (one or more encoded replies). */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Replies } from '../../src/protocol/replies.js';
 import { encodeBase64 } from '../../src/sasl/base64.js';
 import { SessionDriver } from '../helpers/session-driver.js';
 
@@ -107,6 +108,13 @@ describe('ServerSession, driven synchronously', () => {
       expect(d.session.closed).toBe(false);
     });
 
+    it('closing for too many errors aborts the message in progress', () => {
+      const d = new SessionDriver({ limits: { invalidCommands: 1 } });
+      d.commands(...ENVELOPE);
+      d.send('BDAT 1\r\nx');
+      expect(d.commands('DATA')).toEqual(['503 5.5.1', '421 4.7.0', 'message-abort 451', 'close']);
+    });
+
     it('client errors close the session at the limit, whatever their kind', () => {
       const d = new SessionDriver({ limits: { invalidCommands: 4 }, requireTls: true });
       expect(
@@ -158,6 +166,18 @@ describe('ServerSession, driven synchronously', () => {
       expect(d.commands('AUTH PLAIN', '*')).toEqual(['auth PLAIN', '334', 'auth-end', '501 5.7.0']);
       expect(d.commands('AUTH PLAIN', '*').slice(-1)).toEqual(['501 5.7.0']);
       expect(d.commands('AUTH PLAIN', '*').slice(-3)).toEqual(['501 5.7.0', '421 4.7.0', 'close']);
+    });
+
+    it('AUTH is answered by its own methods, not accept() or reject()', () => {
+      const d = new SessionDriver(options, (decision, session) => {
+        if (decision.type !== 'auth') session.accept();
+      });
+      d.commands('EHLO c.example', 'AUTH PLAIN');
+      expect(() => d.session.accept()).toThrow(/authChallenge/);
+      expect(() => d.session.reject(Replies.localError)).toThrow(/authChallenge/);
+      d.session.authFailed();
+      expect(d.run()).toEqual(['535 5.7.8']);
+      expect(() => d.session.authSucceeded('x')).toThrow(/no AUTH step/);
     });
   });
 });
