@@ -339,6 +339,8 @@ export class Connection implements SessionInfo {
       case 'auth-end':
         this.auth?.reset();
         return false;
+      case 'reset':
+        return false;
     }
   }
 

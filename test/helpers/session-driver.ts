@@ -75,6 +75,11 @@ export class SessionDriver {
   replies(entries: readonly string[] = this.log): string[] {
     return entries.filter((entry) => /^\d{3}\b/.test(entry));
   }
+
+  /** How many `reset` events came, by reason. */
+  resets(): string[] {
+    return this.log.filter((entry) => entry.startsWith('reset ')).map((entry) => entry.slice(6));
+  }
 }
 
 /**
@@ -103,6 +108,8 @@ export function describe(event: ServerEvent): string {
       return `message-end ${event.size}`;
     case 'auth':
       return `auth ${event.mechanism}${event.response === undefined ? '' : ` ${latin1(event.response)}`}`;
+    case 'reset':
+      return `reset ${event.reason}`;
     default:
       return event.type;
   }

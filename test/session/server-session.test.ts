@@ -36,21 +36,21 @@ describe('ServerSession, driven synchronously', () => {
       expect(d.bodies).toEqual(['Subject: t\r\n\r\n.dot\r\nend\r\n']);
       expect(d.session.envelope?.recipients).toHaveLength(1);
       d.session.accept();
-      expect(d.run()).toEqual(['250 2.0.0']);
+      expect(d.run()).toEqual(['250 2.0.0', 'reset message']);
       expect(d.session.envelope).toBeUndefined();
     });
 
     it('data sent before the 354 is refused and the connection closed (RFC 2920 3.1)', () => {
       const d = new SessionDriver();
       d.commands(...ENVELOPE);
-      expect(d.send('DATA\r\nbody\r\n.\r\n')).toEqual(['554 5.5.0', 'close']);
+      expect(d.send('DATA\r\nbody\r\n.\r\n')).toEqual(['554 5.5.0', 'reset aborted', 'close']);
     });
 
     it('a message over the limit: the stream is aborted at once, 552 after its end', () => {
       const d = new SessionDriver({ limits: { messageSize: 10 } });
       d.commands(...ENVELOPE, 'DATA');
       expect(d.send(`${'x'.repeat(20)}\r\n`)).toEqual(['message-abort 552']);
-      expect(d.send('.\r\n')).toEqual(['552 5.3.4']);
+      expect(d.send('.\r\n')).toEqual(['552 5.3.4', 'reset message']);
       expect(d.commands('NOOP')).toEqual(['250 2.0.0']);
     });
   });
@@ -60,7 +60,7 @@ describe('ServerSession, driven synchronously', () => {
       const d = new SessionDriver();
       d.commands(...ENVELOPE);
       expect(d.send('BDAT 5\r\n.\r\nab')).toEqual(['message-start', 'message-data 5', '250 2.0.0']);
-      expect(d.send('BDAT 0 LAST\r\n')).toEqual(['message-end 5', '250 2.0.0']);
+      expect(d.send('BDAT 0 LAST\r\n')).toEqual(['message-end 5', '250 2.0.0', 'reset message']);
       expect(d.bodies).toEqual(['.\r\nab']);
     });
 
@@ -70,6 +70,7 @@ describe('ServerSession, driven synchronously', () => {
       const chunk = 'BDAT 5\r\nabcde';
       const out = d.send(`${chunk}${chunk}${chunk}BDAT 1 LAST\r\nx`);
       expect(d.replies(out)).toEqual(['552 5.3.4', '552 5.3.4', '552 5.3.4', '552 5.3.4']);
+      expect(d.resets()).toEqual(['message']);
       // The run is over: the next BDAT is out of sequence, an error like any other.
       expect(d.replies(d.send('BDAT 1 LAST\r\nx'))).toEqual(['503 5.5.1']);
       expect(d.session.closed).toBe(false);
@@ -80,7 +81,7 @@ describe('ServerSession, driven synchronously', () => {
         const d = new SessionDriver();
         d.commands(...ENVELOPE);
         const out = d.commands(line);
-        expect(out.slice(-1)).toEqual(['close']);
+        expect(out.slice(-2)).toEqual(['reset aborted', 'close']);
         expect(out[0]).toMatch(/^50[01] 5\.5\.[24]$/);
       }
     });
@@ -112,7 +113,13 @@ describe('ServerSession, driven synchronously', () => {
       const d = new SessionDriver({ limits: { invalidCommands: 1 } });
       d.commands(...ENVELOPE);
       d.send('BDAT 1\r\nx');
-      expect(d.commands('DATA')).toEqual(['503 5.5.1', '421 4.7.0', 'message-abort 451', 'close']);
+      expect(d.commands('DATA')).toEqual([
+        '503 5.5.1',
+        '421 4.7.0',
+        'message-abort 451',
+        'reset aborted',
+        'close',
+      ]);
     });
 
     it('client errors close the session at the limit, whatever their kind', () => {
@@ -127,7 +134,11 @@ describe('ServerSession, driven synchronously', () => {
     it('drops what came before the handshake, then forgets the greeting and the transaction', () => {
       const d = new SessionDriver({ starttls: true });
       d.commands(...ENVELOPE);
-      expect(d.lines('STARTTLS', 'RCPT TO:<smuggled@example.org>')).toEqual(['220 2.0.0', 'starttls']);
+      expect(d.lines('STARTTLS', 'RCPT TO:<smuggled@example.org>')).toEqual([
+        'reset starttls',
+        '220 2.0.0',
+        'starttls',
+      ]);
       expect(d.send('NOOP\r\n')).toEqual([]);
       d.session.tlsStarted();
       expect(d.session.secure).toBe(true);

@@ -16,6 +16,13 @@ import { wireOf } from './wire.js';
 
 const NO_PARAMETERS: ParseCommandOptions = { mailParameters: new Set(), rcptParameters: new Set() };
 const CLOSE: ServerEvent = { type: 'close' };
+const RESETS: Record<ResetReason, ServerEvent> = {
+  rset: { type: 'reset', reason: 'rset' },
+  helo: { type: 'reset', reason: 'helo' },
+  starttls: { type: 'reset', reason: 'starttls' },
+  message: { type: 'reset', reason: 'message' },
+  aborted: { type: 'reset', reason: 'aborted' },
+};
 
 export class SessionCore {
   /** Command lines (and AUTH responses) are read with this; bodies are read from `queue`. */
@@ -119,7 +126,10 @@ export class SessionCore {
     this.emit(question);
   }
 
-  /** Ends the transaction in progress, if any: a message being received is aborted. */
+  /**
+   * Ends the transaction in progress, if any: a message being received is aborted first, then
+   * `reset` tells the driver. Every transaction ends here, so the event comes exactly once.
+   */
   endTransaction(reason: ResetReason): void {
     const t = this.transaction;
     this.transaction = IDLE;
@@ -128,6 +138,7 @@ export class SessionCore {
       const abort = reason === 'aborted' ? Replies.localError : Replies.reset;
       this.emit({ type: 'message-abort', reason: abort });
     }
+    this.emit(RESETS[reason]);
   }
 
   /** Switches to reading a message body or BDAT chunk, starting with what the line reader holds. */

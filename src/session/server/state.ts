@@ -30,8 +30,9 @@
  *    message ──a chunk before the last refused──▶ chunks-refused ──any command but BDAT──▶ idle
  *    ```
  *
- *    Every way out of `envelope` or `message` goes through one function, `endTransaction()`.
- *    `chunks-refused` is no transaction: it remembers why the
+ *    Every way out of `envelope` or `message` goes through one function, `endTransaction()`,
+ *    which emits the `reset` event: exactly once per transaction. `chunks-refused` is no
+ *    transaction: it remembers why the
  *    message failed, so that the BDATs the client had already pipelined behind the failed chunk
  *    get the same reply and are not counted as errors (RFC 3030 4.2). After its last part the
  *    message is whole and the transaction is back to its envelope, while the driver decides.
