@@ -110,6 +110,16 @@ export class ServerSession {
   }
 
   /**
+   * Answers the pending `message-end`: with LMTP one reply per accepted recipient, in the order
+   * they were accepted, each 2xx, 4xx or 5xx on its own (RFC 2033 4.2); with SMTP exactly one.
+   * Throws an Error when the count is wrong or no message-end is pending. Does nothing when the
+   * session was shut down while the decision was pending.
+   */
+  settleMessage(outcomes: readonly Reply[]): void {
+    decisions.settleMessage(this.s, outcomes);
+  }
+
+  /**
    * Ends the session from outside (timeout, shutdown): a message in progress is aborted, `final` is
    * sent when given, then the connection closes.
    */

@@ -1,6 +1,6 @@
 /**
  * The driver's answers to the session's questions: `accept()` and `reject()` for every question
- * but AUTH's.
+ * but AUTH's, and `settleMessage()` for the outcome of a message, per recipient with LMTP.
  * @module
  */
 import { Replies } from '../../protocol/replies.js';
@@ -37,6 +37,21 @@ export function reject(s: SessionCore, refusal: Reply): void {
   if (question === undefined) return;
   if (question.type === 'message-end') return settleAlike(s, refusal);
   s.reply(refusal);
+}
+
+export function settleMessage(s: SessionCore, outcomes: readonly Reply[]): void {
+  const question = pendingQuestion(s);
+  if (question === undefined) return;
+  if (question.type !== 'message-end') throw new Error('ServerSession: no message-end decision is pending');
+  const expected = outcomeCount(s);
+  if (outcomes.length !== expected) {
+    throw new Error(
+      `ServerSession: the message takes ${expected} replies (one per recipient with LMTP), got ${outcomes.length}`,
+    );
+  }
+  s.input = COMMANDS;
+  for (const outcome of outcomes) s.reply(outcome);
+  s.endTransaction('message');
 }
 
 /** The same outcome for every reply the message takes: with LMTP, every recipient's. */
