@@ -28,6 +28,8 @@ const HOOK_TIMED_OUT = reply(421, '4.3.0', 'Local processing timed out, closing 
 /** Input kept waiting while a hook runs, beyond which reading is paused. */
 const MAX_WAITING_INPUT = 64 * 1024;
 
+const latin1 = new TextDecoder('latin1');
+
 /** The state of a connection when the server makes none. */
 const emptyState = <State>(): State => ({}) as State;
 
@@ -88,6 +90,9 @@ export class Connection<State> implements Viewed {
       ...settings.session,
       secure: transport.secure || o.secure === true,
       starttls: settings.tls !== undefined && o.secure !== true && transport.startTls !== undefined,
+      traceCommand: (line) => {
+        if (this.trace.on) this.trace.commands(latin1.decode(line));
+      },
     });
     this.view = new View<State>(this, o.state ?? emptyState);
     this.logger = settings.logger;
@@ -316,6 +321,7 @@ export class Connection<State> implements Viewed {
         this.auth?.reset();
         return false;
       case 'reset':
+        if (hooks.onReset !== undefined) this.runHook(() => hooks.onReset?.(event.reason, view));
         return false;
     }
   }
@@ -401,8 +407,16 @@ export class Connection<State> implements Viewed {
     const frozen = { from: envelope.from, params: envelope.params, recipients: [...envelope.recipients] };
     const hook = this.hooks.onData;
     const view = this.view;
+    const lmtp = this.session.options.lmtp;
     this.message = new Delivery(
-      (stream) => (hook === undefined ? undefined : this.runHook(() => hook(stream, frozen, view))),
+      (stream) =>
+        hook === undefined
+          ? undefined
+          : runHook(
+              () => hook(stream, frozen, view),
+              this.reportHookError,
+              lmtp ? frozen.recipients.length : undefined,
+            ),
       () => {
         if (!this.running) this.release();
       },
@@ -423,12 +437,14 @@ export class Connection<State> implements Viewed {
     const stored = written === undefined ? message.outcome : written.then(() => message.outcome);
     return stored.then((verdict) => {
       this.message = undefined;
-      return this.answer(verdict);
+      if (!Array.isArray(verdict)) return this.answer(verdict as Verdict);
+      if (!this.ended) this.session.settleMessage(verdict);
+      return false;
     });
   }
 
   private runHook(run: () => unknown): Verdict | Promise<Verdict> {
-    return runHook(run, this.reportHookError);
+    return runHook(run, this.reportHookError) as Verdict | Promise<Verdict>; // no outcomes without recipients
   }
 
   private readonly reportHookError = (error: unknown) => this.host.hookError(error, this.view);

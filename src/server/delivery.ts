@@ -4,12 +4,12 @@
  * @module
  */
 import { Readable } from 'node:stream';
-import type { Verdict } from './hooks.js';
+import type { Outcomes, Verdict } from './hooks.js';
 
 export class Delivery {
   readonly stream: Readable;
   /** Settles once the hook has returned, with its verdict. */
-  readonly outcome: Promise<Verdict>;
+  readonly outcome: Promise<Verdict | Outcomes>;
   /** The stream holds as much as it wants until the hook reads some. */
   full = false;
   /** The hook no longer reads: the rest of the message is read from the client and dropped. */
@@ -20,7 +20,7 @@ export class Delivery {
    * hook has read what filled the stream, or stopped reading for good.
    */
   constructor(
-    hand: (stream: Readable) => Verdict | Promise<Verdict>,
+    hand: (stream: Readable) => Verdict | Outcomes | Promise<Verdict | Outcomes>,
     private readonly wantsMore: () => void,
   ) {
     const stream = new Readable({

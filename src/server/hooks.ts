@@ -13,22 +13,50 @@ import type { Reply } from '../protocol/reply.js';
  */
 export type Verdict = Reply | undefined;
 
+/** An LMTP message's outcome: one reply per accepted recipient, in order (RFC 2033 4.2). */
+export type Outcomes = readonly Reply[];
+
 /**
  * Runs `run`: its verdict at once when it returned a plain value or threw, a promise of it when it
  * returned a promise. A thrown `SmtpError` refuses with its reply; anything else is a bug in the
- * hook, given to `report`, and refuses with 451.
+ * hook, given to `report`, and refuses with 451. With `recipients` (LMTP's `onData`), an array
+ * returned is one outcome per recipient.
  */
-export function runHook(run: () => unknown, report: (error: unknown) => void): Verdict | Promise<Verdict> {
+export function runHook(
+  run: () => unknown,
+  report: (error: unknown) => void,
+  recipients?: number,
+): Verdict | Outcomes | Promise<Verdict | Outcomes> {
   let result: unknown;
   try {
     result = run();
   } catch (error) {
     return refusal(error, report);
   }
-  if (typeof (result as PromiseLike<unknown> | undefined)?.then !== 'function') return answer(result, report);
-  return Promise.resolve(result).then(
-    (value) => answer(value, report),
-    (error: unknown) => refusal(error, report),
+  const settle = (value: unknown) =>
+    recipients !== undefined && Array.isArray(value)
+      ? outcomes(value, recipients, report)
+      : answer(value, report);
+  if (typeof (result as PromiseLike<unknown> | undefined)?.then !== 'function') return settle(result);
+  return Promise.resolve(result).then(settle, (error: unknown) => refusal(error, report));
+}
+
+/**
+ * One outcome per recipient: nothing (the standard 250), a reply, or an `SmtpError` each. An
+ * outcome of the wrong kind is a bug for that recipient (451); an array of the wrong length is a bug
+ * for them all.
+ */
+function outcomes(
+  values: readonly unknown[],
+  recipients: number,
+  report: (error: unknown) => void,
+): Outcomes {
+  if (values.length !== recipients) {
+    report(new RangeError(`onData returned ${values.length} outcomes for ${recipients} recipients`));
+    return Array(recipients).fill(Replies.localError);
+  }
+  return values.map((value) =>
+    value instanceof Error ? refusal(value, report) : (answer(value, report) ?? Replies.messageAccepted),
   );
 }
 

@@ -1,9 +1,12 @@
 export type {
   AuthVerdict,
+  DataAnswer,
   DataEnvelope,
+  DataHookResult,
   DefaultState,
   HookAnswer,
   HookResult,
+  RecipientOutcomes,
   SaslMechanismName,
   ServerAuthOptions,
   ServerConnectionLimits,

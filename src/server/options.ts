@@ -5,11 +5,12 @@
  */
 import type { Readable } from 'node:stream';
 import type { Address } from '../protocol/address.js';
+import type { SmtpError } from '../protocol/errors.js';
 import type { MailParameters, RcptParameters } from '../protocol/parameters.js';
 import type { Reply } from '../protocol/reply.js';
 import type { ScramKeys } from '../sasl/scram.js';
 import type { Credentials } from '../sasl/types.js';
-import type { Envelope, Recipient } from '../session/server-events.js';
+import type { Envelope, Recipient, ResetReason } from '../session/server-events.js';
 import type { ServerLimits, ServerSessionOptions } from '../session/server-options.js';
 import type { Logger } from '../tracing/logger.js';
 import type { TlsDetails } from '../transport/transport.js';
@@ -56,6 +57,20 @@ export type DefaultState = Record<string, unknown>;
  */
 export type HookAnswer = Reply | undefined;
 
+/**
+ * LMTP (RFC 2033 4.2): what `onData` may return instead, one outcome per accepted recipient in the
+ * envelope's order: nothing for the standard 250, a `Reply`, or an `SmtpError`. One full mailbox
+ * then fails only its own recipient.
+ */
+export type RecipientOutcomes = readonly (Reply | SmtpError | undefined)[];
+
+/** What `onData` may return: as any hook, or with LMTP one outcome per recipient. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a hook that returns nothing has a void type
+export type DataHookResult = DataAnswer | void | Promise<DataAnswer | void>;
+
+/** An answer `onData` may give: one reply for the message, or with LMTP one outcome per recipient. */
+export type DataAnswer = HookAnswer | RecipientOutcomes;
+
 /** What a hook may return: an answer or nothing, now or as a promise. */
 // biome-ignore lint/suspicious/noConfusingVoidType: a hook that returns nothing has a void type
 export type HookResult = HookAnswer | void | Promise<HookAnswer | void>;
@@ -83,9 +98,16 @@ export interface ServerHooks<State = DefaultState> {
    * line ends), the stream errors and nothing is acknowledged. A hook may stop reading early (return,
    * throw, destroy the stream, a failed pipeline): the rest is read and dropped.
    */
-  onData?(message: Readable, envelope: DataEnvelope, session: SessionInfo<State>): HookResult;
+  onData?(message: Readable, envelope: DataEnvelope, session: SessionInfo<State>): DataHookResult;
   /** Answers EXPN with the lines of a 250 reply; without this hook EXPN gets 502. */
   onExpn?(argument: string, session: SessionInfo<State>): readonly string[] | Promise<readonly string[]>;
+  /**
+   * A transaction ended: after its message (`'message'`, accepted or refused), at RSET (`'rset'`),
+   * a new EHLO or HELO (`'helo'`), STARTTLS (`'starttls'`), or because the connection ended
+   * (`'aborted'`). Once per transaction, for dropping what the hooks kept about it in
+   * `session.state`.
+   */
+  onReset?(reason: ResetReason, session: SessionInfo<State>): void;
   /** The connection closed. */
   onClose?(session: SessionInfo<State>): void;
 }
@@ -167,7 +189,10 @@ export interface ServerAuthOptions<State = DefaultState> {
 }
 
 export interface SmtpServerOptions<State = DefaultState>
-  extends Omit<ServerSessionOptions, 'hostname' | 'limits' | 'secure' | 'starttls' | 'requireTls' | 'auth'>,
+  extends Omit<
+      ServerSessionOptions,
+      'hostname' | 'limits' | 'secure' | 'starttls' | 'requireTls' | 'auth' | 'traceCommand'
+    >,
     ServerHooks<State> {
   /** The server's name in its greeting and EHLO reply. Default `localhost`. */
   hostname?: string;

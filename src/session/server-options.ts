@@ -85,6 +85,11 @@ export interface ServerSessionOptions {
    * accepts them.
    */
   allowEarlyData?: boolean;
+  /**
+   * Called with every command line read (AUTH responses included), without its CRLF, before it is
+   * handled: for wire tracing. Keep it cheap; it is on the hot path.
+   */
+  traceCommand?: (line: Uint8Array) => void;
 }
 
 /** Options with every default filled in. */
@@ -103,6 +108,7 @@ export interface ResolvedServerOptions {
   readonly requireTls: boolean;
   readonly auth: Required<SessionAuthOptions> | undefined;
   readonly lmtp: boolean;
+  readonly traceCommand: ((line: Uint8Array) => void) | undefined;
 }
 
 export const DEFAULT_MESSAGE_SIZE = 25 * 1024 * 1024;
@@ -132,6 +138,7 @@ export function resolveServerOptions(options: ServerSessionOptions): ResolvedSer
     bareLineEnds: options.bareLineEnds ?? 'reject',
     acceptBareLfInCommands: options.acceptBareLfInCommands ?? false,
     allowEarlyData: options.allowEarlyData ?? false,
+    traceCommand: options.traceCommand,
     starttls: options.starttls ?? false,
     lmtp: options.lmtp ?? false,
     requireTls: options.requireTls ?? false,

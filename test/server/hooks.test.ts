@@ -204,3 +204,89 @@ describe('events', () => {
     }
   });
 });
+
+describe('LMTP: one outcome per recipient (RFC 2033 4.2)', () => {
+  it('onData returns an outcome for each accepted recipient: a full mailbox fails only its own', async () => {
+    const { server, delivered } = collectingServer({
+      lmtp: true,
+      async onData(message, envelope) {
+        for await (const _ of message);
+        return envelope.recipients.map((r) =>
+          r.address.localPart === 'full'
+            ? new SmtpError(452, '4.2.2', 'mailbox full')
+            : r.address.localPart === 'kept'
+              ? reply(250, '2.0.0', `stored for ${r.address.address}`)
+              : undefined,
+        );
+      },
+    });
+    const client = RawClient.connect(server);
+    await client.reply();
+    await client.command('LHLO c.example');
+    await client.command('MAIL FROM:<a@example.com>');
+    for (const to of ['kept', 'full', 'plain']) await client.command(`RCPT TO:<${to}@example.org>`);
+    await client.command('DATA');
+    client.send('hi\r\n.\r\n');
+    const replies = await client.replies(3);
+    expect(replies.map((r) => `${code(r)} ${r.lines[0]}`)).toEqual([
+      '250 2.0.0 stored for kept@example.org',
+      '452 4.2.2 mailbox full',
+      '250 2.0.0 Message accepted',
+    ]);
+    expect(delivered).toHaveLength(0); // this onData stored nothing itself
+  });
+
+  it('an array of the wrong length is a bug: 451 for every recipient and an error event', async () => {
+    const { server } = collectingServer({ lmtp: true, onData: () => [undefined] });
+    const errors: Error[] = [];
+    server.on('error', (error) => errors.push(error));
+    const client = RawClient.connect(server);
+    await client.reply();
+    await client.command('LHLO c.example');
+    await client.command('MAIL FROM:<a@example.com>');
+    await client.command('RCPT TO:<b@example.org>');
+    await client.command('RCPT TO:<c@example.org>');
+    await client.command('DATA');
+    client.send('hi\r\n.\r\n');
+    expect((await client.replies(2)).map(code)).toEqual(['451 4.3.0', '451 4.3.0']);
+    expect(errors[0]?.message).toMatch(/1 outcomes for 2 recipients/);
+  });
+});
+
+describe('onReset', () => {
+  it('is told once per transaction why it ended', async () => {
+    const reasons: string[] = [];
+    const { server } = collectingServer({
+      onReset(reason) {
+        reasons.push(reason);
+      },
+    });
+    const client = await RawClient.ready(server);
+    await client.command('MAIL FROM:<a@example.com>');
+    await client.command('RSET');
+    await client.command('MAIL FROM:<a@example.com>');
+    await client.command('RCPT TO:<b@example.org>');
+    await client.command('DATA');
+    await client.command('hi\r\n.');
+    await client.command('MAIL FROM:<a@example.com>');
+    await client.command('EHLO again.example');
+    await client.command('MAIL FROM:<a@example.com>');
+    await client.command('QUIT');
+    await vi.waitFor(() => expect(reasons).toHaveLength(4));
+    expect(reasons).toEqual(['rset', 'message', 'helo', 'aborted']);
+  });
+});
+
+describe('onHelo may answer', () => {
+  it('EHLO: the reply gives the first line and the capabilities follow; HELO: the reply as it is', async () => {
+    const { server } = collectingServer({
+      onHelo: (name) => reply(250, undefined, `mx.test greets ${name}`),
+    });
+    const client = RawClient.connect(server);
+    await client.reply();
+    const ehlo = await client.command('EHLO c.example');
+    expect(ehlo.lines[0]).toBe('mx.test greets c.example');
+    expect(ehlo.lines).toContain('PIPELINING');
+    expect((await client.command('HELO c.example')).lines).toEqual(['mx.test greets c.example']);
+  });
+});

@@ -86,6 +86,11 @@ describe('wire tracing through node:diagnostics_channel', () => {
     expect(server[0]).toMatch(/^220 /);
     expect(server).toContain('550 5.1.1 no such user');
     expect(seen['esmtp:server:reply'].every((m) => m.session === sessions[0])).toBe(true);
+    const read = seen['esmtp:server:command'].map(lineOf);
+    expect(read[0]).toBe('EHLO [127.0.0.1]');
+    expect(read).toContain('AUTH PLAIN ***');
+    expect(read).toContain('RCPT TO:<nobody@example.org>');
+    expect(seen['esmtp:server:command'].every((m) => m.session === sessions[0])).toBe(true);
     const commands = seen['esmtp:client:command'].map(lineOf);
     expect(commands).toEqual(expect.arrayContaining(['RCPT TO:<bob@example.org>', 'QUIT']));
     expect(commands.some((l) => l.startsWith('MAIL FROM:<alice@example.com>'))).toBe(true);
@@ -124,6 +129,13 @@ describe('wire tracing through node:diagnostics_channel', () => {
     expect(seen['esmtp:server:reply'].map(lineOf).filter((l) => l.startsWith('334'))).toEqual([
       '334 ***',
       '334 ***',
+    ]);
+    expect(seen['esmtp:server:command'].map(lineOf)).toEqual([
+      'EHLO [127.0.0.1]',
+      'AUTH LOGIN',
+      '***',
+      '***',
+      'QUIT',
     ]);
   });
 });

@@ -31,9 +31,16 @@ export function acceptHello(
     };
     s.hello = { name, extended, capabilities, parseOptions };
   } else s.hello = { name, extended };
-  if (custom !== undefined) return s.reply(custom);
-  const greeting = `Hello ${name}`;
   const capabilities = s.capabilities;
+  if (custom !== undefined && capabilities === undefined) return s.reply(custom);
+  const greeting = `Hello ${name}`;
   if (capabilities === undefined) return s.reply(reply(250, undefined, `${s.options.hostname} ${greeting}`));
-  s.reply(formatEhloReply({ domain: s.options.hostname, greeting, capabilities }));
+  // A custom reply to EHLO gives the first line; the capabilities still follow, or the client
+  // could not use any extension.
+  const first = custom?.lines[0];
+  s.reply(
+    first === undefined
+      ? formatEhloReply({ domain: s.options.hostname, greeting, capabilities })
+      : formatEhloReply({ domain: first, greeting: '', capabilities }),
+  );
 }

@@ -45,6 +45,7 @@ function readLine(s: SessionCore, input: Input): boolean {
     s.lines.push(chunk);
     return true;
   }
+  if (line.kind === 'line') s.options.traceCommand?.(line.bytes);
   if (input.kind === 'auth-response') authResponse(s, input.mechanism, line);
   else if (line.kind === 'too-long') s.refuse(Refusals.lineTooLong);
   else if (line.bareLf) s.refuse(Refusals.bareLineFeed);
