@@ -53,6 +53,34 @@ describe('the built package', () => {
     expect(out.trim()).toBe('RSET AQID');
   });
 
+  it('exports by name: the values of each entry point, and no internals', () => {
+    const out = node([
+      '--input-type=module',
+      '-e',
+      `const names = async (entry) => Object.keys(await import(entry)).sort().join(' ');
+       for (const entry of ['esmtp', 'esmtp/protocol', 'esmtp/sasl']) console.log(await names(entry));`,
+    ]);
+    expect(out.trim().split('\n')).toEqual([
+      [
+        'ClientSession DotStuffer DotUnstuffer EsmtpError LineReader NodeTransport Replies ReplyParser',
+        'ServerSession SmtpClient SmtpError SmtpServer encodeReply formatCommand formatPath memoryPair',
+        'parseCommand parseCommandLine parseMailbox parsePath planEnvelope reply scramKeys',
+      ].join(' '),
+      [
+        'BdatChunk DotStuffer DotUnstuffer EsmtpError LineEndNormalizer LineReader Replies ReplyParser',
+        'SmtpError decodeXtext emptyCapabilities encodeReply encodeXtext formatCommand formatEhloReply',
+        'formatMailParameters formatPath formatRcptParameters isEnhancedCode isPositive parseCommand',
+        'parseCommandLine parseEhloReply parseMailParameters parseMailbox parsePath parseRcptParameters',
+        'reply replyText',
+      ].join(' '),
+      [
+        'SCRAM_MAX_ITERATIONS XOAUTH2_FAILURE cramMd5Client cramMd5Server decodeBase64 encodeBase64',
+        'hmacMd5 loginClient loginServer md5 plainClient plainServer scramClient scramKeys scramServer',
+        'xoauth2Client xoauth2Server',
+      ].join(' '),
+    ]);
+  });
+
   it('shares its classes between esmtp and esmtp/protocol, in each format', () => {
     const esm = node([
       '--input-type=module',

@@ -39,6 +39,6 @@ export {
   type RcptParameters,
 } from './parameters.js';
 export { Replies, type ReplyName } from './replies.js';
-export { encodeReply, isPositive, type Reply, reply, replyText } from './reply.js';
+export { encodeReply, isEnhancedCode, isPositive, type Reply, reply, replyText } from './reply.js';
 export { ReplyParser, type ReplyParserOptions } from './reply-parser.js';
 export { decodeXtext, encodeXtext } from './xtext.js';
