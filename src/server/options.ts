@@ -184,7 +184,7 @@ export interface SmtpServerOptions<State = DefaultState>
   /** Implicit TLS (RFC 8314, the port 465 style): every connection starts with the handshake. */
   secure?: boolean;
   /** MAIL, RCPT, DATA, BDAT and AUTH before STARTTLS get 530 5.7.0. */
-  requireTLS?: boolean;
+  requireTls?: boolean;
   /** Offer AUTH. */
   auth?: ServerAuthOptions<State>;
   /** Offer and accept AUTH without TLS (default false: 538 5.7.11). For tests and trusted networks only. */
