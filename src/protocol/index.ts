@@ -2,7 +2,7 @@
  * `esmtp/protocol`: the pure protocol layer. Command, reply, address and ESMTP parameter grammars,
  * the line reader, DATA dot-stuffing and unstuffing, BDAT chunk counting, xtext, and the two error
  * types. No I/O and no Node APIs: bytes and strings only, so it runs on every JavaScript runtime.
- * @module
+ * @module esmtp/protocol
  */
 export { type Address, formatPath, type PathOptions, parseMailbox, parsePath } from './address.js';
 export { BdatChunk } from './bdat.js';

@@ -3,7 +3,7 @@
  * sides: PLAIN, LOGIN, CRAM-MD5, XOAUTH2 and SCRAM-SHA-256; the strict base64 that AUTH lines use,
  * and the MD5 that CRAM-MD5 needs (Web Crypto has none). Beyond that they need only Web Crypto,
  * so they run on every JavaScript runtime.
- * @module
+ * @module esmtp/sasl
  */
 export { decodeBase64, encodeBase64 } from './base64.js';
 export { type CramMd5ServerOptions, cramMd5Client, cramMd5Server } from './cram-md5.js';
