@@ -80,6 +80,7 @@ export {
   planEnvelope,
   type Recipient,
   type RejectedRecipient,
+  type ResetReason,
   type ResolvedServerOptions,
   type SendResult,
   type ServerEvent,
@@ -89,8 +90,10 @@ export {
   type ServerSessionOptions,
   type SessionAuthOptions,
 } from './session/index.js';
-// The shape of the `logger` option of the server and the client.
+// The shape of the `logger` option of the server and the client, and the messages of the
+// `esmtp:*` diagnostics channels.
 export type { Logger } from './tracing/logger.js';
+export type { ConnectionEvent, WireLine } from './tracing/wire.js';
 // The transports.
 export {
   memoryPair,

@@ -315,6 +315,8 @@ export class Connection<State> implements Viewed {
       case 'auth-end':
         this.auth?.reset();
         return false;
+      case 'reset':
+        return false;
     }
   }
 

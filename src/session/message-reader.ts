@@ -25,18 +25,28 @@ export class MessageReader {
   /** Octets in the current BDAT chunk. */
   chunkSize = 0;
   private chunk: BdatChunk | undefined;
+  /** Made once per message, not per chunk of input. */
+  private readonly deliver = (bytes: Uint8Array): void => {
+    if (bytes.length === 0) return;
+    this.size += bytes.length;
+    if (this.size > this.limit) this.abort(Replies.messageTooBig);
+    if (this.aborted !== undefined) return; // read to the end, but not kept
+    this.emit(this.normalizer === undefined ? bytes : this.normalizer.push(bytes));
+  };
 
   private constructor(
+    private readonly emit: Emit,
     private readonly limit: number,
     private readonly unstuffer: DotUnstuffer | undefined,
     private readonly normalizer: LineEndNormalizer | undefined,
     private readonly rejectBareLineEnds: boolean,
   ) {}
 
-  /** A DATA body, ended by CRLF.CRLF. */
-  static data(options: ResolvedServerOptions): MessageReader {
+  /** A DATA body, ended by CRLF.CRLF; its bytes go to `emit`. */
+  static data(options: ResolvedServerOptions, emit: Emit): MessageReader {
     const normalize = options.bareLineEnds === 'normalize';
     return new MessageReader(
+      emit,
       options.messageSize,
       new DotUnstuffer(),
       normalize ? new LineEndNormalizer() : undefined,
@@ -48,17 +58,8 @@ export class MessageReader {
    * A message sent in BDAT chunks. Counted octets cannot be smuggled through, so line ends are
    * passed on as they are (BINARYMIME content has none to speak of).
    */
-  static chunked(options: ResolvedServerOptions): MessageReader {
-    return new MessageReader(options.messageSize, undefined, undefined, false);
-  }
-
-  /** One refused BDAT chunk whose octets are read past and dropped. */
-  static discard(size: number, last: boolean, refusal: Reply): MessageReader {
-    const reader = new MessageReader(Number.POSITIVE_INFINITY, undefined, undefined, false);
-    reader.aborted = refusal;
-    reader.abortReported = true; // nothing was started, so there is nothing to abort
-    reader.nextChunk(size, last);
-    return reader;
+  static chunked(options: ResolvedServerOptions, emit: Emit): MessageReader {
+    return new MessageReader(emit, options.messageSize, undefined, undefined, false);
   }
 
   nextChunk(size: number, last: boolean): void {
@@ -71,9 +72,9 @@ export class MessageReader {
    * Reads a chunk of input. Returns undefined while the body (or BDAT chunk) goes on, or the bytes
    * after its end, which are commands again.
    */
-  push(input: Uint8Array, emit: Emit): Uint8Array | undefined {
+  push(input: Uint8Array): Uint8Array | undefined {
     if (this.unstuffer !== undefined) {
-      const end = this.unstuffer.push(input, (bytes) => this.deliver(bytes, emit));
+      const end = this.unstuffer.push(input, this.deliver);
       if (this.rejectBareLineEnds && (this.unstuffer.bareCr || this.unstuffer.bareLf)) {
         this.abort(Replies.bareLineEndInData);
       }
@@ -81,16 +82,8 @@ export class MessageReader {
     }
     const chunk = this.chunk as BdatChunk;
     const taken = chunk.take(input);
-    this.deliver(taken, emit);
+    this.deliver(taken);
     return chunk.done ? input.subarray(taken.length) : undefined;
-  }
-
-  private deliver(bytes: Uint8Array, emit: Emit): void {
-    if (bytes.length === 0) return;
-    this.size += bytes.length;
-    if (this.size > this.limit) this.abort(Replies.messageTooBig);
-    if (this.aborted !== undefined) return; // read to the end, but not kept
-    emit(this.normalizer === undefined ? bytes : this.normalizer.push(bytes));
   }
 
   /**

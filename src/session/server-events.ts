@@ -20,6 +20,13 @@ export interface Envelope {
   readonly recipients: readonly Recipient[];
 }
 
+/**
+ * Why a transaction (an envelope that an accepted MAIL started) ended: `rset`; `helo` (EHLO, HELO
+ * or LHLO); `starttls`; `message`, after the message's final reply, whether it was accepted or
+ * refused; `aborted`, when QUIT, a shutdown, too many errors or a lost connection ended it.
+ */
+export type ResetReason = 'rset' | 'helo' | 'starttls' | 'message' | 'aborted';
+
 /** What the session asks of its driver. Events marked "decision" wait for `accept()` or `reject()`. */
 export type ServerEvent =
   /** Write these bytes (one or more encoded replies). */
@@ -50,4 +57,10 @@ export type ServerEvent =
    */
   | { readonly type: 'auth'; readonly mechanism: string; readonly response: Uint8Array | undefined }
   /** The client ended the AUTH exchange itself (cancelled, bad base64, line too long): drop its state. */
-  | { readonly type: 'auth-end' };
+  | { readonly type: 'auth-end' }
+  /**
+   * A transaction has ended, for `reason`: drop whatever state was tied to it. Exactly once per
+   * transaction, after a `message-abort` for a message in progress and, for `message`, after the
+   * message's replies.
+   */
+  | { readonly type: 'reset'; readonly reason: ResetReason };

@@ -1,0 +1,125 @@
+/**
+ * The input reader: hands the bytes pushed to whatever the input state says reads them next,
+ * command lines, a message body, a refused BDAT chunk or an AUTH response, one step at a time.
+ * @module
+ */
+import { type Command, parseCommandLine } from '../../protocol/commands.js';
+import { SmtpError } from '../../protocol/errors.js';
+import type { Reply } from '../../protocol/reply.js';
+import { authResponse } from './cmd-auth.js';
+import { finishMessagePart, finishSkippedChunk } from './cmd-data.js';
+import type { SessionCore } from './core.js';
+import { dispatch } from './dispatch.js';
+import { Refusals } from './refusals.js';
+import { COMMANDS, type Input, type MessageState } from './state.js';
+
+/** A command line that did not parse: the reply it gets, and the verb it began with. */
+export interface InvalidCommand {
+  readonly verb: 'INVALID';
+  /** The known verb the line starts with, case-insensitively, if any. */
+  readonly attempted: string | undefined;
+  readonly reply: Reply;
+}
+
+/** Does one step of reading; false when nothing can be done until more input or an answer comes. */
+export function step(s: SessionCore): boolean {
+  const input = s.input;
+  switch (input.kind) {
+    case 'commands':
+    case 'auth-response':
+      return readLine(s, input);
+    case 'message':
+      return readMessage(s, input);
+    case 'skip':
+      return skipChunk(s, input);
+    default: // asking, tls-handshake, closed
+      return false;
+  }
+}
+
+function readLine(s: SessionCore, input: Input): boolean {
+  const line = s.lines.next();
+  if (line === undefined) {
+    const chunk = s.queue.shift();
+    if (chunk === undefined) return false;
+    s.lines.push(chunk);
+    return true;
+  }
+  if (input.kind === 'auth-response') authResponse(s, input.mechanism, line);
+  else if (line.kind === 'too-long') s.refuse(Refusals.lineTooLong);
+  else if (line.bareLf) s.refuse(Refusals.bareLineFeed);
+  else dispatch(s, readCommand(s, line.bytes));
+  return true;
+}
+
+function readCommand(s: SessionCore, bytes: Uint8Array): Command | InvalidCommand {
+  try {
+    return parseCommandLine(bytes, s.parseOptions);
+  } catch (error) {
+    if (!(error instanceof SmtpError)) throw error;
+    return { verb: 'INVALID', attempted: verbAtStart(bytes), reply: error.reply };
+  }
+}
+
+function readMessage(s: SessionCore, message: MessageState): boolean {
+  const chunk = s.queue.shift();
+  if (chunk === undefined) return false;
+  const reader = message.reader;
+  const rest = reader.push(chunk);
+  if (reader.aborted !== undefined && !reader.abortReported) {
+    reader.abortReported = true;
+    s.emit({ type: 'message-abort', reason: reader.aborted });
+  }
+  if (rest === undefined) return true;
+  if (rest.length > 0) s.queue.unshift(rest);
+  s.input = COMMANDS;
+  finishMessagePart(s, message);
+  return true;
+}
+
+function skipChunk(s: SessionCore, skip: Extract<Input, { kind: 'skip' }>): boolean {
+  const chunk = s.queue.shift();
+  if (chunk === undefined) return false;
+  const taken = skip.chunk.take(chunk);
+  if (!skip.chunk.done) return true;
+  if (taken.length < chunk.length) s.queue.unshift(chunk.subarray(taken.length));
+  s.input = COMMANDS;
+  finishSkippedChunk(s, skip.last, skip.refusal);
+  return true;
+}
+
+const VERBS = [
+  'MAIL',
+  'RCPT',
+  'DATA',
+  'BDAT',
+  'RSET',
+  'NOOP',
+  'QUIT',
+  'EHLO',
+  'HELO',
+  'LHLO',
+  'VRFY',
+  'EXPN',
+  'HELP',
+  'AUTH',
+  'STARTTLS',
+];
+
+/**
+ * The known verb a line begins with, compared octet by octet and case-insensitively as the
+ * parser compares verbs, whatever follows it: a line can fail for not being UTF-8 at all, and a
+ * BDAT whose separator or size is mangled is still a BDAT whose octets may follow.
+ */
+export function verbAtStart(bytes: Uint8Array): string | undefined {
+  return VERBS.find((verb) => startsWith(bytes, verb));
+}
+
+function startsWith(bytes: Uint8Array, word: string): boolean {
+  if (bytes.length < word.length) return false;
+  for (let i = 0; i < word.length; i++) {
+    const b = bytes[i] as number;
+    if ((b >= 0x61 && b <= 0x7a ? b - 0x20 : b) !== word.charCodeAt(i)) return false;
+  }
+  return true;
+}
