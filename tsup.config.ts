@@ -2,8 +2,12 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts' },
+    // `esmtp`, and the pure subpaths `esmtp/protocol` and `esmtp/sasl`. Splitting in both formats
+    // puts the code the entries share in common chunks, so that `LineReader` from `esmtp` and from
+    // `esmtp/protocol` is one class, in ESM and in CommonJS alike.
+    entry: { index: 'src/index.ts', protocol: 'src/protocol/index.ts', sasl: 'src/sasl/index.ts' },
     format: ['esm', 'cjs'],
+    splitting: true,
     dts: true,
     sourcemap: true,
     clean: true,

@@ -17,7 +17,7 @@ for (const account of accounts) {
 const server = new SmtpServer({
   hostname: 'submission.localhost',
   tls: { cert: readFileSync(process.env.TLS_CERT), key: readFileSync(process.env.TLS_KEY) },
-  requireTLS: true,
+  requireTls: true,
   requireAuth: true,
   auth: {
     scramKeys: (name) => users.get(name)?.keys,

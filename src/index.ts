@@ -1,21 +1,105 @@
 /**
- * esmtp: an ESMTP library for TypeScript.
+ * `esmtp`: an ESMTP library for TypeScript.
  *
- * - `SmtpServer`: an embeddable SMTP server with hooks.
- * - `SmtpClient`: sends mail, negotiating STARTTLS, AUTH, PIPELINING and CHUNKING by itself.
- * - `ServerSession`: the server's protocol state machine, pure, for custom drivers.
- * - SASL mechanisms (PLAIN, LOGIN, CRAM-MD5, XOAUTH2, SCRAM-SHA-256), pure, both sides.
- * - The transports: `NodeTransport`, `memoryPair()`.
- * - The protocol layer: command, reply, address and parameter grammars, the line reader, DATA
- *   dot-stuffing and unstuffing, and BDAT chunk counting. Pure (no I/O and no Node APIs).
- * @module
+ * - {@link SmtpServer}: an embeddable SMTP server with hooks.
+ * - {@link SmtpClient}: sends mail, negotiating STARTTLS, AUTH, PIPELINING and CHUNKING by itself.
+ * - {@link ServerSession} and {@link ClientSession}: the protocol state, pure, for custom drivers.
+ * - The transports: {@link NodeTransport}, {@link memoryPair}.
+ * - The protocol pieces most programs need: commands, replies, addresses, lines, DATA.
+ *
+ * The whole protocol layer is in `esmtp/protocol` and the SASL mechanisms in `esmtp/sasl`; both
+ * are pure (no I/O and no Node APIs) and run on every JavaScript runtime.
+ * @module esmtp
  */
-export * from './client/index.js';
-export * from './protocol/index.js';
-export { utf8Length } from './protocol/utf8.js';
-export * from './sasl/index.js';
-export * from './server/index.js';
-export * from './session/index.js';
+
+// The client.
+export {
+  type ClientTimeouts,
+  type ClientTlsOptions,
+  type MessageInput,
+  type SendOptions,
+  SmtpClient,
+  type SmtpClientOptions,
+} from './client/index.js';
+// The protocol pieces most programs need; the rest is in `esmtp/protocol`.
+export {
+  type Address,
+  type Capabilities,
+  type Command,
+  DotStuffer,
+  DotUnstuffer,
+  EsmtpError,
+  type EsmtpErrorCode,
+  encodeReply,
+  formatCommand,
+  formatPath,
+  LineReader,
+  type MailParameters,
+  type ParseCommandOptions,
+  parseCommand,
+  parseCommandLine,
+  parseMailbox,
+  parsePath,
+  type RcptParameters,
+  Replies,
+  type Reply,
+  ReplyParser,
+  reply,
+  SmtpError,
+} from './protocol/index.js';
+// What the server's `auth.authenticate` is given, and the keys its `auth.scramKeys` returns.
+export { type Credentials, type ScramKeys, scramKeys } from './sasl/index.js';
+// The server, its options, hooks and events.
+export {
+  type AuthVerdict,
+  type DataEnvelope,
+  type DefaultState,
+  type HookAnswer,
+  type HookResult,
+  type ListenOptions,
+  type SaslMechanismName,
+  type ServerAuthOptions,
+  type ServerConnectionLimits,
+  type ServerHooks,
+  type ServerTimeouts,
+  type ServerTlsOptions,
+  type SessionInfo,
+  SmtpServer,
+  type SmtpServerEvents,
+  type SmtpServerOptions,
+  type SniResolver,
+} from './server/index.js';
+// The session machines, pure: the server's, and the client's decisions.
+export {
+  type ClientAuth,
+  type ClientEnvelope,
+  ClientSession,
+  type Envelope,
+  type EnvelopePlan,
+  type MessageFacts,
+  planEnvelope,
+  type Recipient,
+  type RejectedRecipient,
+  type ResetReason,
+  type ResolvedServerOptions,
+  type SendResult,
+  type ServerEvent,
+  type ServerExtensions,
+  type ServerLimits,
+  ServerSession,
+  type ServerSessionOptions,
+  type SessionAuthOptions,
+} from './session/index.js';
+// The shape of the `logger` option of the server and the client, and the messages of the
+// `esmtp:*` diagnostics channels.
 export type { Logger } from './tracing/logger.js';
 export type { ConnectionEvent, WireLine } from './tracing/wire.js';
-export * from './transport/index.js';
+// The transports.
+export {
+  memoryPair,
+  NodeTransport,
+  type TlsDetails,
+  type Transport,
+  type TransportHandlers,
+  type TransportInfo,
+} from './transport/index.js';

@@ -32,6 +32,68 @@ describe('the built package', () => {
     expect(out.trim()).toBe('function RSET');
   });
 
+  it("loads the subpaths with import('esmtp/protocol') and import('esmtp/sasl')", () => {
+    const out = node([
+      '--input-type=module',
+      '-e',
+      `const protocol = await import('esmtp/protocol');
+       const sasl = await import('esmtp/sasl');
+       console.log(protocol.parseCommand('RSET').verb, sasl.encodeBase64(new Uint8Array([1, 2, 3])));`,
+    ]);
+    expect(out.trim()).toBe('RSET AQID');
+  });
+
+  it("loads the subpaths with require('esmtp/protocol') and require('esmtp/sasl')", () => {
+    const out = node([
+      '-e',
+      `const protocol = require('esmtp/protocol');
+       const sasl = require('esmtp/sasl');
+       console.log(protocol.parseCommand('RSET').verb, sasl.encodeBase64(new Uint8Array([1, 2, 3])));`,
+    ]);
+    expect(out.trim()).toBe('RSET AQID');
+  });
+
+  it('exports by name: the values of each entry point, and no internals', () => {
+    const out = node([
+      '--input-type=module',
+      '-e',
+      `const names = async (entry) => Object.keys(await import(entry)).sort().join(' ');
+       for (const entry of ['esmtp', 'esmtp/protocol', 'esmtp/sasl']) console.log(await names(entry));`,
+    ]);
+    expect(out.trim().split('\n')).toEqual([
+      [
+        'ClientSession DotStuffer DotUnstuffer EsmtpError LineReader NodeTransport Replies ReplyParser',
+        'ServerSession SmtpClient SmtpError SmtpServer encodeReply formatCommand formatPath memoryPair',
+        'parseCommand parseCommandLine parseMailbox parsePath planEnvelope reply scramKeys',
+      ].join(' '),
+      [
+        'BdatChunk DotStuffer DotUnstuffer EsmtpError LineEndNormalizer LineReader Replies ReplyParser',
+        'SmtpError decodeXtext emptyCapabilities encodeReply encodeXtext formatCommand formatEhloReply',
+        'formatMailParameters formatPath formatRcptParameters isEnhancedCode isPositive parseCommand',
+        'parseCommandLine parseEhloReply parseMailParameters parseMailbox parsePath parseRcptParameters',
+        'reply replyText',
+      ].join(' '),
+      [
+        'SCRAM_MAX_ITERATIONS XOAUTH2_FAILURE cramMd5Client cramMd5Server decodeBase64 encodeBase64',
+        'hmacMd5 loginClient loginServer md5 plainClient plainServer scramClient scramKeys scramServer',
+        'xoauth2Client xoauth2Server',
+      ].join(' '),
+    ]);
+  });
+
+  it('shares its classes between esmtp and esmtp/protocol, in each format', () => {
+    const esm = node([
+      '--input-type=module',
+      '-e',
+      "const [a, b] = await Promise.all([import('esmtp'), import('esmtp/protocol')]); console.log(a.LineReader === b.LineReader)",
+    ]);
+    const cjs = node([
+      '-e',
+      "console.log(require('esmtp').LineReader === require('esmtp/protocol').LineReader)",
+    ]);
+    expect([esm.trim(), cjs.trim()]).toEqual(['true', 'true']);
+  });
+
   it('bin.esmtp runs: without a command it prints usage and exits 2', () => {
     const result = spawnSync(process.execPath, [join(root, pkg.bin.esmtp)], { encoding: 'utf8' });
     expect(result.status).toBe(2);
@@ -69,6 +131,49 @@ describe('the pure layers stay pure (DESIGN.md: imports point down)', () => {
       });
     }
   }
+});
+
+/** The specifiers a built file imports or requires, static and dynamic. */
+function specifiers(code: string): string[] {
+  const found = code.matchAll(/\b(?:from|import|require)\s*\(?\s*["']([^"']+)["']/g);
+  return [...found].map((m) => m[1] as string);
+}
+
+/** A built entry and every file of dist/ it reaches through relative imports (its chunks). */
+function closure(entry: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const visit = (file: string) => {
+    if (files.has(file)) return;
+    const code = readFileSync(join(root, 'dist', file), 'utf8');
+    files.set(file, code);
+    for (const s of specifiers(code)) if (s.startsWith('./')) visit(s.slice(2));
+  };
+  visit(entry);
+  return files;
+}
+
+describe('the built subpaths are pure: they import no Node module', () => {
+  for (const entry of ['protocol.js', 'protocol.cjs', 'sasl.js', 'sasl.cjs']) {
+    it(`dist/${entry} and its chunks import nothing but each other`, () => {
+      const files = closure(entry);
+      expect(files.size, 'the entry re-exports its chunks, and the walk reads them').toBeGreaterThan(1);
+      for (const [file, code] of files) {
+        expect(code, file).not.toMatch(/from\s*["']node:|require\(\s*["']node:|import\(\s*["']node:/);
+        expect(code, file).not.toMatch(
+          /(?:from|require\(|import\()\s*["'](?:net|tls|crypto|stream|events|buffer|fs)["']/,
+        );
+        expect(
+          specifiers(code).filter((s) => !s.startsWith('./')),
+          file,
+        ).toEqual([]);
+      }
+    });
+  }
+
+  it('the same check finds the Node modules that dist/index.js reaches (net, bare or node:net)', () => {
+    const reached = [...closure('index.js').values()].flatMap(specifiers);
+    expect(reached.filter((s) => /^(node:)?net$/.test(s))).not.toEqual([]);
+  });
 });
 
 describe('both builds in one process (the dual-package hazard)', () => {

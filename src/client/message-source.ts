@@ -6,6 +6,11 @@
 import { hasEightBit } from '../protocol/words.js';
 import type { MessageFacts } from '../session/client-envelope.js';
 
+/**
+ * A message as `send()` takes it: a string (sent as UTF-8), bytes, a Node `Readable`, a web
+ * `ReadableStream`, or any async iterable of bytes or strings: the whole message, headers and
+ * body. Bare LF or CR line ends go out as CRLF; a stream is sent as it is read.
+ */
 export type MessageInput =
   | string
   | Uint8Array

@@ -21,6 +21,7 @@ import type { MessageInput } from './message-source.js';
 import { command, negotiate, refused } from './negotiate.js';
 import { reset, sendMessage } from './transaction.js';
 
+/** How long the client waits, in milliseconds; each wait fails with `ETIMEOUT`. */
 export interface ClientTimeouts {
   /** Establishing the TCP (and implicit TLS) connection. Default 30 s. */
   connect?: number;
@@ -35,6 +36,7 @@ export interface ClientTimeouts {
   data?: number;
 }
 
+/** How the client checks the server's certificate, and the certificate it shows, if any. */
 export interface ClientTlsOptions {
   /** CA certificates to trust instead of the system's. */
   ca?: string | Buffer | (string | Buffer)[];
@@ -42,12 +44,15 @@ export interface ClientTlsOptions {
   servername?: string;
   /** Verify the server's certificate and name. Default true: turn off only for tests. */
   rejectUnauthorized?: boolean;
-  /** Client certificate. */
+  /** The private key of a client certificate (PEM), for servers that ask for one. */
   key?: string | Buffer;
+  /** The client certificate (PEM) that goes with `key`. */
   cert?: string | Buffer;
+  /** The oldest TLS version to accept. Default `TLSv1.2`. */
   minVersion?: 'TLSv1.2' | 'TLSv1.3';
 }
 
+/** How {@link SmtpClient.connect} connects, secures and authenticates. */
 export interface SmtpClientOptions {
   /**
    * `'opportunistic'` (default) uses STARTTLS when offered; `'required'` fails with ETLS before
@@ -55,13 +60,21 @@ export interface SmtpClientOptions {
    * `smtps:` URL is a TypeError: that connection is TLS from the first byte).
    */
   tls?: 'required' | 'opportunistic' | 'none';
+  /** Certificate checks and a client certificate, for STARTTLS and implicit TLS alike. */
   tlsOptions?: ClientTlsOptions;
+  /**
+   * Authenticate after TLS: `{ username, password }` (SCRAM-SHA-256, PLAIN or LOGIN, the strongest
+   * the server offers, unless `mechanism` says) or `{ username, accessToken }` (XOAUTH2).
+   * Without it the client does not authenticate.
+   */
   auth?: ClientAuth;
   /** Send credentials over cleartext. Default false: the client fails with EAUTH instead. */
   allowInsecureAuth?: boolean;
   /** The name for EHLO. Default: this host's name if fully qualified, else the local address literal. */
   name?: string;
+  /** Deadlines for connecting, the greeting, each command and the message. */
   timeouts?: ClientTimeouts;
+  /** Aborts connecting and negotiating (`EABORT`); each later call takes a signal of its own. */
   signal?: AbortSignal;
   /**
    * Where to log (pino's shape: `debug`, `info`, `warn`, `error`, each `(fields, message)`). At
@@ -70,7 +83,12 @@ export interface SmtpClientOptions {
   logger?: Logger;
 }
 
+/** Options of one call on an {@link SmtpClient}. */
 export interface SendOptions {
+  /**
+   * Aborts the call with `EABORT`. A call aborted once it has started closes the connection: what
+   * the server made of the half-sent commands is unknown.
+   */
   signal?: AbortSignal;
 }
 
@@ -78,6 +96,11 @@ const DEFAULTS = { connect: 30_000, greeting: 300_000, command: 300_000, data: 6
 
 let nextId = 0;
 
+/**
+ * One connection to an SMTP, submission or LMTP server. {@link SmtpClient.connect} connects and
+ * negotiates (EHLO, STARTTLS, AUTH); then `send()` any number of messages and `quit()`. Calls made
+ * while one is in flight wait their turn. `await using` quits at the end of the scope.
+ */
 export class SmtpClient implements AsyncDisposable {
   /** This connection's id in logs and on the `esmtp:client:*` channels. */
   readonly id: string;
@@ -166,10 +189,12 @@ export class SmtpClient implements AsyncDisposable {
     return this.session.capabilities;
   }
 
+  /** The connection is protected by TLS (implicit TLS, or STARTTLS done). */
   get secure(): boolean {
     return this.session.secure;
   }
 
+  /** AUTH succeeded on this connection. */
   get authenticated(): boolean {
     return this.session.authenticated;
   }

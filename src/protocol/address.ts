@@ -29,6 +29,7 @@ export interface Address {
   readonly utf8: boolean;
 }
 
+/** How {@link parsePath} and {@link parseMailbox} read an address. */
 export interface PathOptions {
   /** Accept non-ASCII characters (SMTPUTF8 in effect). Default true; false refuses them with 553 5.6.7. */
   allowUtf8?: boolean;
@@ -157,7 +158,8 @@ export function quoteLocalPart(localPart: string): string {
 /**
  * Formats an address as a path for MAIL or RCPT: `<mailbox>`, or `<>` for null or ''. A string may
  * come with or without its angle brackets. Throws an {@link EsmtpError} `EENVELOPE` for an invalid
- * mailbox and for anything that could break the command line (see {@link unsafeCharacter}).
+ * mailbox and for anything that could break the command line: CR, LF, NUL, `<`, `>`, and code
+ * points that a latin1 writer would narrow to CR, LF or NUL (such as U+010D).
  */
 export function formatPath(address: Address | string | null): string {
   if (address === null || address === '' || address === '<>') return '<>';

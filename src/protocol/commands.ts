@@ -21,20 +21,79 @@ import {
 import { Replies } from './replies.js';
 import { decodeUtf8Strict } from './utf8.js';
 
+/**
+ * A command line, parsed: one shape per verb, told apart by `verb`. Paths and parameters are
+ * decoded and checked; `formatCommand` writes one back.
+ */
 export type Command =
-  | { readonly verb: 'EHLO' | 'HELO' | 'LHLO'; readonly domain: string }
-  | { readonly verb: 'MAIL'; readonly from: Address | null; readonly params: MailParameters }
-  | { readonly verb: 'RCPT'; readonly to: Address; readonly params: RcptParameters }
-  | { readonly verb: 'DATA' | 'RSET' | 'QUIT' | 'STARTTLS' }
-  | { readonly verb: 'NOOP' | 'HELP'; readonly argument?: string }
-  | { readonly verb: 'VRFY' | 'EXPN'; readonly argument: string }
-  | { readonly verb: 'BDAT'; readonly size: number; readonly last: boolean }
-  | { readonly verb: 'AUTH'; readonly mechanism: string; readonly initialResponse?: string }
+  | {
+      /** EHLO (ESMTP), HELO (plain SMTP) or LHLO (LMTP, RFC 2033). */
+      readonly verb: 'EHLO' | 'HELO' | 'LHLO';
+      /** The name the client gives itself: a domain or an address literal such as `[192.0.2.1]`. */
+      readonly domain: string;
+    }
+  | {
+      /** MAIL FROM: starts a transaction. */
+      readonly verb: 'MAIL';
+      /** The reverse-path: the sender, or null for the null path `<>` (bounces). */
+      readonly from: Address | null;
+      /** The ESMTP parameters after the path (SIZE=, BODY=, ...). */
+      readonly params: MailParameters;
+    }
+  | {
+      /** RCPT TO: adds a recipient. */
+      readonly verb: 'RCPT';
+      /** The forward-path: the recipient. `<Postmaster>` has an empty domain. */
+      readonly to: Address;
+      /** The ESMTP parameters after the path (NOTIFY=, ORCPT=). */
+      readonly params: RcptParameters;
+    }
+  | {
+      /** A command that takes no argument. */
+      readonly verb: 'DATA' | 'RSET' | 'QUIT' | 'STARTTLS';
+    }
+  | {
+      /** A command whose argument may be left out. */
+      readonly verb: 'NOOP' | 'HELP';
+      /** The text after the verb, when there is any; servers ignore it. */
+      readonly argument?: string;
+    }
+  | {
+      /** A question about a mailbox (VRFY) or a mailing list (EXPN). */
+      readonly verb: 'VRFY' | 'EXPN';
+      /** The text after the verb: the user name, mailbox or list asked about. */
+      readonly argument: string;
+    }
+  | {
+      /** BDAT (RFC 3030): a chunk of the message follows, counted, not dot-stuffed. */
+      readonly verb: 'BDAT';
+      /** The chunk's length in octets. */
+      readonly size: number;
+      /** `LAST` was given: this chunk ends the message. */
+      readonly last: boolean;
+    }
+  | {
+      /** AUTH (RFC 4954): starts a SASL exchange. */
+      readonly verb: 'AUTH';
+      /** The SASL mechanism, upper-cased, such as `PLAIN`. */
+      readonly mechanism: string;
+      /** The initial response, still base64 (`=` for an empty one), when the client sent one. */
+      readonly initialResponse?: string;
+    }
   /** A verb this parser does not know; the server answers 500 5.5.1. */
-  | { readonly verb: 'UNKNOWN'; readonly name: string; readonly argument: string };
+  | {
+      /** Marks a command this parser does not know. */
+      readonly verb: 'UNKNOWN';
+      /** The verb as sent, upper-cased. */
+      readonly name: string;
+      /** The rest of the line after the verb and a space ('' when there is none). */
+      readonly argument: string;
+    };
 
+/** The verbs `parseCommand` tells apart (`UNKNOWN` for any other). */
 export type Verb = Command['verb'];
 
+/** Which ESMTP parameters a command may carry: a server narrows them to what it offers. */
 export interface ParseCommandOptions {
   /** MAIL parameters to accept; others give 555. Default: all that esmtp knows. Empty after HELO. */
   mailParameters?: ReadonlySet<MailKeyword>;

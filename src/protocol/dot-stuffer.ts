@@ -13,6 +13,7 @@ const END = new Uint8Array([DOT, CR, LF]);
 const CRLF_END = new Uint8Array([CR, LF, DOT, CR, LF]);
 const LF_END = new Uint8Array([LF, DOT, CR, LF]);
 
+/** How a {@link DotStuffer} treats line ends. */
 export interface DotStufferOptions {
   /** Refuse bare CR and bare LF (EsmtpError `EMESSAGE`) instead of turning them into CRLF. Default false. */
   strict?: boolean;
@@ -34,6 +35,10 @@ export class DotStuffer {
     this.strict = options.strict ?? false;
   }
 
+  /**
+   * The chunk ready to send: the same object when nothing needs changing, else a new array. Throws
+   * an {@link EsmtpError} `EMESSAGE` for a bare CR or LF in strict mode.
+   */
   push(chunk: Uint8Array): Uint8Array {
     const len = chunk.length;
     if (len === 0) return EMPTY;

@@ -24,6 +24,7 @@ enum State {
   DotCr = 4,
 }
 
+/** What a {@link DotUnstuffer} reports as a long line. */
 export interface DotUnstufferOptions {
   /** Lines longer than this (in octets, with the CRLF) set `longLine`. Default 1000 (RFC 5321 4.5.3.1.6). */
   maxLineLength?: number;

@@ -11,14 +11,23 @@ export interface Capabilities {
   readonly size?: number | undefined;
   /** AUTH (RFC 4954): the SASL mechanisms offered, upper-case. Empty when not offered. */
   readonly auth: readonly string[];
+  /** PIPELINING (RFC 2920): commands may be sent without waiting for each reply. */
   readonly pipelining: boolean;
+  /** 8BITMIME (RFC 6152): `BODY=8BITMIME` is accepted. */
   readonly eightBitMime: boolean;
+  /** SMTPUTF8 (RFC 6531): UTF-8 addresses and headers are accepted with the SMTPUTF8 parameter. */
   readonly smtpUtf8: boolean;
+  /** CHUNKING (RFC 3030): the message may be sent with BDAT. */
   readonly chunking: boolean;
+  /** BINARYMIME (RFC 3030): `BODY=BINARYMIME` is accepted, with BDAT. */
   readonly binaryMime: boolean;
+  /** DSN (RFC 3461): RET=, ENVID=, NOTIFY= and ORCPT= are accepted. */
   readonly dsn: boolean;
+  /** ENHANCEDSTATUSCODES (RFC 2034): replies carry enhanced status codes. */
   readonly enhancedStatusCodes: boolean;
+  /** STARTTLS (RFC 3207): the connection can be upgraded to TLS. */
   readonly startTls: boolean;
+  /** REQUIRETLS (RFC 8689): the `REQUIRETLS` MAIL parameter is accepted. */
   readonly requireTls: boolean;
   /** Every other keyword (upper-case), with its parameter text ('' when it has none). */
   readonly other: ReadonlyMap<string, string>;
@@ -30,6 +39,7 @@ export interface EhloReply {
   readonly domain: string;
   /** The rest of the first line ('' when there is none). */
   readonly greeting: string;
+  /** What the server offers, from the lines after the first. */
   readonly capabilities: Capabilities;
 }
 

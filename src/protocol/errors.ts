@@ -37,7 +37,9 @@ function branded(
  * client gets 451 4.3.0 and the server an `error` event).
  */
 export class SmtpError extends Error {
+  /** Always `'SmtpError'`, so that logs and stack traces say what the error is. */
   override readonly name = 'SmtpError';
+  /** The brand that `instanceof SmtpError` checks, the same in the ESM and CommonJS builds. */
   declare readonly [SMTP_ERROR]: true;
   /** The reply this error stands for, as it goes on the wire. */
   readonly reply: Reply;
@@ -61,6 +63,7 @@ export class SmtpError extends Error {
     this.reply = r;
   }
 
+  /** `error instanceof SmtpError` holds for an `SmtpError` from either build of the package. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class `instanceof` was asked about
     return branded(SmtpError, SMTP_ERROR, this, value);
@@ -102,8 +105,11 @@ export type EsmtpErrorCode =
 
 /** A typed, non-reply error. Branch on `code`. */
 export class EsmtpError extends Error {
+  /** Always `'EsmtpError'`, so that logs and stack traces say what the error is. */
   override readonly name = 'EsmtpError';
+  /** The brand that `instanceof EsmtpError` checks, the same in the ESM and CommonJS builds. */
   declare readonly [ESMTP_ERROR]: true;
+  /** What went wrong, to branch on: `ETIMEOUT`, `ETLS`, `EAUTH`, ... (see {@link EsmtpErrorCode}). */
   readonly code: EsmtpErrorCode;
   /** The server reply behind this error, when there was one. */
   readonly reply: Reply | undefined;
@@ -114,6 +120,7 @@ export class EsmtpError extends Error {
     this.reply = options.reply;
   }
 
+  /** `error instanceof EsmtpError` holds for an `EsmtpError` from either build of the package. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class `instanceof` was asked about
     return branded(EsmtpError, ESMTP_ERROR, this, value);

@@ -1,18 +1,44 @@
 /**
- * The pure protocol layer: no I/O, no Node APIs, bytes and strings only.
- * @module
+ * `esmtp/protocol`: the pure protocol layer. Command, reply, address and ESMTP parameter grammars,
+ * the line reader, DATA dot-stuffing and unstuffing, BDAT chunk counting, xtext, and the two error
+ * types. No I/O and no Node APIs: bytes and strings only, so it runs on every JavaScript runtime.
+ * @module esmtp/protocol
  */
-export * from './address.js';
-export * from './bdat.js';
-export * from './commands.js';
-export * from './dot-stuffer.js';
-export * from './dot-unstuffer.js';
-export * from './ehlo.js';
-export * from './errors.js';
-export * from './line-end-normalizer.js';
-export * from './line-reader.js';
-export * from './parameters.js';
-export * from './replies.js';
-export * from './reply.js';
-export * from './reply-parser.js';
-export * from './xtext.js';
+export { type Address, formatPath, type PathOptions, parseMailbox, parsePath } from './address.js';
+export { BdatChunk } from './bdat.js';
+export {
+  type Command,
+  formatCommand,
+  type ParseCommandOptions,
+  parseCommand,
+  parseCommandLine,
+  type Verb,
+} from './commands.js';
+export { DotStuffer, type DotStufferOptions } from './dot-stuffer.js';
+export { DotUnstuffer, type DotUnstufferOptions } from './dot-unstuffer.js';
+export {
+  type Capabilities,
+  type EhloReply,
+  emptyCapabilities,
+  formatEhloReply,
+  parseEhloReply,
+} from './ehlo.js';
+export { EsmtpError, type EsmtpErrorCode, SmtpError } from './errors.js';
+export { LineEndNormalizer } from './line-end-normalizer.js';
+export { type LineEvent, LineReader, type LineReaderOptions } from './line-reader.js';
+export {
+  type BodyType,
+  formatMailParameters,
+  formatRcptParameters,
+  type MailKeyword,
+  type MailParameters,
+  type NotifyCondition,
+  parseMailParameters,
+  parseRcptParameters,
+  type RcptKeyword,
+  type RcptParameters,
+} from './parameters.js';
+export { Replies, type ReplyName } from './replies.js';
+export { encodeReply, isEnhancedCode, isPositive, type Reply, reply, replyText } from './reply.js';
+export { ReplyParser, type ReplyParserOptions } from './reply-parser.js';
+export { decodeXtext, encodeXtext } from './xtext.js';

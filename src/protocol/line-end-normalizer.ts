@@ -10,6 +10,10 @@ const LF = 10;
 const CRLF = new Uint8Array([CR, LF]);
 const EMPTY = new Uint8Array(0);
 
+/**
+ * Streaming: `push()` each chunk and use what it returns, then `end()`. A CR at the end of one
+ * chunk and a LF at the start of the next are one CRLF, not two line ends.
+ */
 export class LineEndNormalizer {
   private afterCr = false;
 

@@ -9,6 +9,7 @@ const LF = 10;
 /** What {@link LineReader.next} yields. */
 export type LineEvent =
   | {
+      /** A complete line. */
       readonly kind: 'line';
       /** The line without its line end. A view into the pushed chunk where possible: use it before pushing again. */
       readonly bytes: Uint8Array;
@@ -22,6 +23,7 @@ export type LineEvent =
       readonly kind: 'too-long';
     };
 
+/** The limits of a {@link LineReader}. */
 export interface LineReaderOptions {
   /** Longest line accepted, in octets including the CRLF. Default 4096. */
   maxLength?: number;

@@ -9,20 +9,26 @@ import { SmtpError } from './errors.js';
 import { Replies } from './replies.js';
 import { decodeXtext, encodeXtext } from './xtext.js';
 
+/** The BODY= values: 7-bit text, 8-bit text (RFC 6152), or binary sent with BDAT (RFC 3030). */
 export type BodyType = '7BIT' | '8BITMIME' | 'BINARYMIME';
+/** When a DSN is asked for with NOTIFY= (RFC 3461 4.1): delivered, failed, or delayed. */
 export type NotifyCondition = 'SUCCESS' | 'FAILURE' | 'DELAY';
 
 /** The parameters of a MAIL command. Absent ones are left out. */
 export interface MailParameters {
   /** SIZE=: the declared message size in octets. Larger than 2^53 - 1 reads as Infinity. */
   size?: number;
+  /** BODY=: what the message holds, 7-bit or 8-bit text or binary. */
   body?: BodyType;
+  /** SMTPUTF8: the envelope or headers hold UTF-8 (RFC 6531). */
   smtputf8?: true;
+  /** RET=: a DSN for this message returns all of it (`FULL`) or only its headers (`HDRS`). */
   ret?: 'FULL' | 'HDRS';
   /** ENVID=, decoded from xtext. */
   envid?: string;
   /** AUTH=, decoded from xtext: the mailbox the message was submitted by, or `<>`. */
   auth?: string;
+  /** REQUIRETLS: the message must travel over verified TLS only, every hop (RFC 8689). */
   requiretls?: true;
 }
 
@@ -31,7 +37,12 @@ export interface RcptParameters {
   /** NOTIFY=: `['NEVER']` alone, or any of SUCCESS, FAILURE and DELAY. */
   notify?: readonly ('NEVER' | NotifyCondition)[];
   /** ORCPT=: the address type (such as `rfc822`) and the original recipient, decoded from xtext. */
-  orcpt?: { readonly type: string; readonly address: string };
+  orcpt?: {
+    /** The address type, such as `rfc822` or `utf-8`. */
+    readonly type: string;
+    /** The original recipient, decoded from xtext. */
+    readonly address: string;
+  };
 }
 
 /** One ESMTP parameter as written: the keyword upper-cased, the value raw (still xtext where it is). */
@@ -40,7 +51,9 @@ export interface Parameter {
   readonly value: string | undefined;
 }
 
+/** The MAIL parameters esmtp reads, by keyword. */
 export type MailKeyword = 'SIZE' | 'BODY' | 'SMTPUTF8' | 'RET' | 'ENVID' | 'AUTH' | 'REQUIRETLS';
+/** The RCPT parameters esmtp reads, by keyword. */
 export type RcptKeyword = 'NOTIFY' | 'ORCPT';
 
 export const ALL_MAIL_KEYWORDS: ReadonlySet<MailKeyword> = new Set([

@@ -6,6 +6,7 @@ import { EsmtpError } from './errors.js';
 import { LineReader } from './line-reader.js';
 import type { Reply } from './reply.js';
 
+/** The bounds of a {@link ReplyParser}: a reply beyond them is `EPROTOCOL`. */
 export interface ReplyParserOptions {
   /** Longest reply line, in octets including the line end. Default 4096. */
   maxLineLength?: number;
@@ -33,6 +34,7 @@ export class ReplyParser {
     this.maxLines = options.maxLines ?? 256;
   }
 
+  /** Takes the next bytes from the server, in any chunking; read the replies with `next()`. */
   push(chunk: Uint8Array): void {
     this.lines.push(chunk);
   }

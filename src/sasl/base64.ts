@@ -8,6 +8,7 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 const VALUES = new Int8Array(128).fill(-1);
 for (let i = 0; i < ALPHABET.length; i++) VALUES[ALPHABET.charCodeAt(i)] = i;
 
+/** Encodes bytes as base64 with padding (RFC 4648 4), as AUTH lines carry them. */
 export function encodeBase64(bytes: Uint8Array): string {
   let out = '';
   let i = 0;

@@ -9,12 +9,18 @@ import { hmacMd5, toHex } from './md5.js';
 import { stepLimit } from './steps.js';
 import type { ClientMechanism, ServerMechanism } from './types.js';
 
+/** What a CRAM-MD5 challenge is made of. */
 export interface CramMd5ServerOptions {
+  /** The server's name, the domain part of the challenge (`<random@hostname>`). */
   hostname: string;
   /** Random bytes for the challenge; Web Crypto's by default. */
   random?: () => Uint8Array;
 }
 
+/**
+ * The server side: sends a challenge, then hands over the user name and a `verify(password)` for
+ * the application to check the digest with.
+ */
 export function cramMd5Server(options: CramMd5ServerOptions): ServerMechanism {
   const random = options.random ?? (() => crypto.getRandomValues(new Uint8Array(12)));
   let challenge: Uint8Array | undefined;

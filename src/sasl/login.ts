@@ -10,6 +10,7 @@ import type { ClientMechanism, ServerMechanism } from './types.js';
 const USERNAME = encodeUtf8('Username:');
 const PASSWORD = encodeUtf8('Password:');
 
+/** The server side: asks `Username:` then `Password:` (or takes the name as initial response). */
 export function loginServer(): ServerMechanism {
   let username: string | undefined;
   return {

@@ -7,6 +7,7 @@
 const S = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];
 const K = Array.from({ length: 64 }, (_, i) => Math.floor(Math.abs(Math.sin(i + 1)) * 2 ** 32) >>> 0);
 
+/** The MD5 digest (RFC 1321) of the bytes, 16 octets. */
 export function md5(message: Uint8Array): Uint8Array {
   const length = message.length;
   const padded = new Uint8Array((((length + 8) >> 6) + 1) * 64);
@@ -61,6 +62,7 @@ export function md5(message: Uint8Array): Uint8Array {
   return out;
 }
 
+/** HMAC-MD5 (RFC 2104) of the message with the key, 16 octets: the digest CRAM-MD5 sends. */
 export function hmacMd5(key: Uint8Array, message: Uint8Array): Uint8Array {
   const block = new Uint8Array(64);
   block.set(key.length > 64 ? md5(key) : key);

@@ -8,6 +8,10 @@ import type { ClientMechanism, ServerMechanism, ServerStep } from './types.js';
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * The server side: one message, as the initial response or after an empty challenge. An empty
+ * password is refused as a failure.
+ */
 export function plainServer(): ServerMechanism {
   return {
     name: 'PLAIN',

@@ -11,9 +11,13 @@ import type { ClientMechanism, ServerMechanism, ServerStep } from './types.js';
 
 /** What a server stores for a user instead of the password. */
 export interface ScramKeys {
+  /** The salt, sent to the client in the clear. */
   readonly salt: Uint8Array;
+  /** PBKDF2 iterations used to derive the keys, sent to the client too. */
   readonly iterations: number;
+  /** SHA-256 of the client key: checks the client's proof, but cannot make one. */
   readonly storedKey: Uint8Array;
+  /** Signs the server's final message, so the client knows the server holds the keys. */
   readonly serverKey: Uint8Array;
 }
 
@@ -34,6 +38,7 @@ export async function scramKeys(
   };
 }
 
+/** Where a SCRAM-SHA-256 server finds a user's keys. */
 export interface ScramServerOptions {
   /** The stored keys of a user, or undefined when there is no such user. */
   lookup(username: string): Promise<ScramKeys | undefined> | ScramKeys | undefined;
@@ -47,6 +52,10 @@ export interface ScramServerOptions {
   mockSecret?: Uint8Array;
 }
 
+/**
+ * The server side: checks the client's proof against the stored keys, then signs its final
+ * message. The credentials it hands over need no further password check.
+ */
 export function scramServer(options: ScramServerOptions): ServerMechanism {
   const nonce = options.nonce ?? randomNonce;
   const mockSecret = options.mockSecret ?? randomBytes(32);
@@ -115,9 +124,11 @@ export function scramServer(options: ScramServerOptions): ServerMechanism {
   };
 }
 
+/** The optional parts of a SCRAM-SHA-256 client exchange. */
 export interface ScramClientOptions {
   /** The client nonce; random by default (tests pass a fixed one). */
   nonce?: string;
+  /** The identity to act as, when it is not `username` itself. */
   authzid?: string;
   /**
    * The most PBKDF2 iterations the server may ask for; more is refused before any is computed.
@@ -134,6 +145,11 @@ export interface ScramClientOptions {
  */
 export const SCRAM_MAX_ITERATIONS = 600_000;
 
+/**
+ * The client side: three messages (its first, its proof, and the acknowledgement of the server's
+ * signature). Throws when the server's signature is wrong or it asks for more iterations than
+ * `maxIterations`.
+ */
 export function scramClient(
   username: string,
   password: string,

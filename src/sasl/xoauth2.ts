@@ -10,6 +10,10 @@ import type { ClientMechanism, ServerMechanism } from './types.js';
 const EMPTY = new Uint8Array(0);
 const FORMAT = /^user=([^\x01]+)\x01auth=Bearer ([^\x01]+)\x01\x01$/;
 
+/**
+ * The server side: one message holding the user and the bearer token, handed over as credentials.
+ * To refuse a token, send {@link XOAUTH2_FAILURE} as a challenge first, as Google and Microsoft do.
+ */
 export function xoauth2Server(): ServerMechanism {
   return {
     name: 'XOAUTH2',

@@ -29,9 +29,13 @@ export interface SessionInfo<State = DefaultState> {
   readonly id: string;
   /** The application's state for this connection (see the `state` option). */
   state: State;
+  /** The client's IP address. */
   readonly remoteAddress: string;
+  /** The client's port. */
   readonly remotePort: number;
+  /** The IP address the client connected to. */
   readonly localAddress: string;
+  /** The port the client connected to. */
   readonly localPort: number;
   /** The connection is protected by TLS. */
   readonly secure: boolean;
@@ -88,8 +92,17 @@ export interface ServerHooks<State = DefaultState> {
   onConnect?(session: SessionInfo<State>): HookResult;
   /** After the TLS handshake (implicit TLS or STARTTLS), with `session.tls`; refuse to close the connection. */
   onSecure?(session: SessionInfo<State>): void | Promise<void>;
+  /** EHLO, HELO or LHLO with the name the client gave (a domain or an address literal). */
   onHelo?(name: string, session: SessionInfo<State>): HookResult;
+  /**
+   * MAIL FROM, with the sender (null for the null path `<>` of bounces) and its parameters.
+   * Refuse here to refuse the whole transaction.
+   */
   onMailFrom?(from: Address | null, params: MailParameters, session: SessionInfo<State>): HookResult;
+  /**
+   * RCPT TO, once per recipient: decide here who is local and who may relay (without this hook
+   * every recipient is accepted). A refusal drops this recipient only.
+   */
   onRcptTo?(to: Address, params: RcptParameters, session: SessionInfo<State>): HookResult;
   /**
    * The message body, unstuffed, as a stream with backpressure: the connection pauses while the
@@ -114,11 +127,15 @@ export interface ServerHooks<State = DefaultState> {
 
 /** The envelope handed to `onData`: sender, parameters and the accepted recipients. */
 export interface DataEnvelope {
+  /** The sender, or null for the null path `<>` (a bounce). */
   readonly from: Address | null;
+  /** The MAIL parameters (SIZE=, BODY=, SMTPUTF8, RET=, ENVID=, ...). */
   readonly params: MailParameters;
+  /** Every recipient accepted, with its RCPT parameters, in order. At least one. */
   readonly recipients: readonly Recipient[];
 }
 
+/** The session's limits, and how many connections the server takes at once. */
 export interface ServerConnectionLimits extends ServerLimits {
   /** Connections at once; more get 421 4.7.0 and are closed. Default 1000. */
   connections?: number;
@@ -126,6 +143,7 @@ export interface ServerConnectionLimits extends ServerLimits {
   connectionsPerAddress?: number;
 }
 
+/** How long the server waits for the client and for its own hooks, in milliseconds. */
 export interface ServerTimeouts {
   /**
    * How long a command may take to arrive, from the moment the server waits for it: a deadline
@@ -156,7 +174,15 @@ export type SaslMechanismName = 'SCRAM-SHA-256' | 'PLAIN' | 'LOGIN' | 'CRAM-MD5'
  * client gave, `false` to refuse, or `{ user, data }` to keep an object of the application's (an
  * account record, say) with the user as `session.authData`.
  */
-export type AuthVerdict = string | boolean | { readonly user: string; readonly data?: unknown };
+export type AuthVerdict =
+  | string
+  | boolean
+  | {
+      /** The user name to keep as `session.user`. */
+      readonly user: string;
+      /** Anything of the application's, kept as `session.authData` while authenticated. */
+      readonly data?: unknown;
+    };
 
 /** Authentication (RFC 4954). */
 export interface ServerAuthOptions<State = DefaultState> {
@@ -202,14 +228,16 @@ export interface SmtpServerOptions<State = DefaultState>
    * (`new SmtpServer<MyState>({ state: () => ({ ... }) })`).
    */
   state?(session: SessionInfo<State>): State;
+  /** Message size, recipients, line length, errors and connections; each has a safe default. */
   limits?: ServerConnectionLimits;
+  /** Deadlines for commands, messages and hooks. */
   timeouts?: ServerTimeouts;
   /** Certificates: STARTTLS is offered when these are given (and needed for `secure`). */
   tls?: ServerTlsOptions;
   /** Implicit TLS (RFC 8314, the port 465 style): every connection starts with the handshake. */
   secure?: boolean;
   /** MAIL, RCPT, DATA, BDAT and AUTH before STARTTLS get 530 5.7.0. */
-  requireTLS?: boolean;
+  requireTls?: boolean;
   /** Offer AUTH. */
   auth?: ServerAuthOptions<State>;
   /** Offer and accept AUTH without TLS (default false: 538 5.7.11). For tests and trusted networks only. */

@@ -36,12 +36,14 @@ export function serverSettings(options: SmtpServerOptions): ServerSettings {
   if (options.secure === true && options.tls === undefined) {
     throw new TypeError('secure: true needs tls certificates');
   }
+  // The option's 0.1 name: ignored, it would quietly let MAIL through before STARTTLS.
+  if ('requireTLS' in options) throw new TypeError('requireTLS is now requireTls');
   const hostname = options.hostname ?? 'localhost';
   const mechanisms = options.auth === undefined ? undefined : offeredMechanisms(options.auth);
   const session = {
     ...options,
     hostname,
-    requireTls: options.requireTLS ?? false,
+    requireTls: options.requireTls ?? false,
     auth:
       options.auth === undefined || mechanisms === undefined
         ? undefined

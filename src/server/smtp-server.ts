@@ -17,6 +17,7 @@ import type { DefaultState, SessionInfo, SmtpServerOptions } from './options.js'
 import { type ServerSettings, serverSettings } from './settings.js';
 import type { ServerTlsOptions } from './tls.js';
 
+/** Where {@link SmtpServer.listen} listens. */
 export interface ListenOptions {
   /** Default `127.0.0.1`: listening on every interface is a choice to make on purpose. */
   host?: string;
@@ -46,6 +47,7 @@ export interface SmtpServerEvents<State = DefaultState> {
  * `state` option). Its events are listed in {@link SmtpServerEvents}.
  */
 export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEvents<State>> {
+  /** The options as given to the constructor. */
   readonly options: SmtpServerOptions<State>;
   private readonly settings: ServerSettings;
   private readonly connections = new Set<Connection<State>>();

@@ -10,6 +10,10 @@ import {
   type TLSSocketOptions,
 } from 'node:tls';
 
+/**
+ * Finds the certificate for a server name the client asked for (SNI): a secure context, or the
+ * options to build one, or undefined for the default certificate.
+ */
 export type SniResolver = (
   servername: string,
 ) =>
@@ -18,6 +22,11 @@ export type SniResolver = (
   | undefined
   | Promise<SecureContext | SecureContextOptions | undefined>;
 
+/**
+ * The server's certificates and TLS settings: Node's `SecureContextOptions` (`key`, `cert`, `ca`,
+ * `minVersion`, ...; TLS 1.2 unless `minVersion` says otherwise), plus SNI and client
+ * certificates.
+ */
 export interface ServerTlsOptions extends SecureContextOptions {
   /**
    * Certificates by server name (SNI): a map of names to context options, or a function that

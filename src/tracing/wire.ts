@@ -21,8 +21,11 @@ export interface WireLine {
 
 /** A connection that came or went, as published on `esmtp:server:connect` and `esmtp:server:close`. */
 export interface ConnectionEvent {
+  /** The session's id, as in `SessionInfo.id` and the {@link WireLine}s of the connection. */
   readonly session: string;
+  /** The client's IP address. */
   readonly remoteAddress: string;
+  /** The client's port. */
   readonly remotePort: number;
 }
 

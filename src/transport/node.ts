@@ -10,6 +10,10 @@ import type { TlsDetails, Transport, TransportHandlers, TransportInfo } from './
 /** How long `close()` waits for the peer to take the last writes and close its side. */
 const CLOSE_DEADLINE = 2000;
 
+/**
+ * A Node `net.Socket` (or `tls.TLSSocket`) as a {@link Transport}: what `SmtpServer` and
+ * `SmtpClient.connect` use. Wrap a socket of your own to hand it to `SmtpClient.over`.
+ */
 export class NodeTransport implements Transport {
   readonly info: TransportInfo;
   private ended = false;

@@ -6,9 +6,13 @@
 
 /** Addresses of a connection's two ends. */
 export interface TransportInfo {
+  /** The peer's IP address ('' when the runtime does not say, as for a memory pair). */
   readonly remoteAddress: string;
+  /** The peer's port (0 when the runtime does not say). */
   readonly remotePort: number;
+  /** This end's IP address ('' when the runtime does not say). */
   readonly localAddress: string;
+  /** This end's port (0 when the runtime does not say). */
   readonly localPort: number;
 }
 
@@ -24,17 +28,30 @@ export interface TransportHandlers {
 export interface TlsDetails {
   /** Such as `TLSv1.3`. */
   readonly protocol: string | null;
+  /** The cipher suite's name, such as `TLS_AES_256_GCM_SHA384`. */
   readonly cipher: string;
   /** The peer's certificate was verified. */
   readonly authorized: boolean;
+  /** Why the peer's certificate was not verified (`CERT_HAS_EXPIRED`, ...), when it was not. */
   readonly authorizationError?: string | undefined;
   /** The peer's certificate, when it sent one (a client certificate, on the server side). */
   readonly peerCertificate?:
-    | { readonly subject: Record<string, unknown>; readonly fingerprint256: string }
+    | {
+        /** The certificate's subject fields, such as `CN` and `O`. */
+        readonly subject: Record<string, unknown>;
+        /** The SHA-256 fingerprint, colon-separated hex: a stable key to pin or look up. */
+        readonly fingerprint256: string;
+      }
     | undefined;
 }
 
+/**
+ * A duplex byte connection that can be upgraded to TLS in place (STARTTLS). `SmtpServer` and
+ * `SmtpClient` speak over one; write your own to run them over something other than Node's
+ * sockets.
+ */
 export interface Transport {
+  /** The addresses of the two ends. */
   readonly info: TransportInfo;
   /** The bytes are protected by TLS. */
   readonly secure: boolean;
@@ -50,6 +67,7 @@ export interface Transport {
   start(handlers: TransportHandlers): void;
   /** Stops delivering input until `resume()`; the peer is slowed down by TCP flow control. */
   pause(): void;
+  /** Delivers input again after `pause()`. */
   resume(): void;
   /**
    * Writes bytes. Returns undefined when more may be written at once, or a promise that settles

@@ -35,7 +35,7 @@ describe('STARTTLS and AUTH against SmtpServer over TCP', () => {
   it("tls: 'required' upgrades, verifies the certificate, asks EHLO again, and authenticates with SCRAM-SHA-256", async () => {
     const keys = await scramKeys('s3cret', { iterations: 4096 });
     const { delivered, port } = await start({
-      requireTLS: true,
+      requireTls: true,
       requireAuth: true,
       auth: {
         scramKeys: (u) => (u === 'alice' ? keys : undefined),

@@ -22,7 +22,7 @@ async function tlsAuthServer(secure: boolean) {
   const { server, delivered } = collectingServer({
     tls: certs.localhost,
     secure,
-    requireTLS: !secure,
+    requireTls: !secure,
     requireAuth: true,
     auth: {
       mechanisms: ['SCRAM-SHA-256', 'CRAM-MD5', 'PLAIN', 'LOGIN'],

@@ -235,9 +235,9 @@ describe('implicit TLS (RFC 8314)', () => {
   });
 });
 
-describe('requireTLS (RFC 3207 4)', () => {
+describe('requireTls (RFC 3207 4)', () => {
   it('MAIL, RCPT, DATA, BDAT and AUTH before STARTTLS give 530 5.7.0; EHLO, NOOP, RSET and QUIT work', async () => {
-    const { port } = await start({ requireTLS: true, auth: { authenticate: () => true } });
+    const { port } = await start({ requireTls: true, auth: { authenticate: () => true } });
     const client = await SocketClient.connect(port);
     await client.reply();
     expect(code(await client.command('EHLO c.example'))).toBe('250');
@@ -258,6 +258,11 @@ describe('requireTLS (RFC 3207 4)', () => {
     await client.command('EHLO c.example');
     expect(code(await client.command('MAIL FROM:<a@example.com>'))).toBe('250 2.1.0');
     expect(code(await client.command('QUIT'))).toBe('221 2.0.0');
+  });
+
+  it('the old spelling requireTLS is refused when the server is made, not silently ignored', async () => {
+    const old = { requireTLS: true } as unknown as SmtpServerOptions;
+    await expect(start(old)).rejects.toThrow(/requireTLS is now requireTls/);
   });
 });
 
