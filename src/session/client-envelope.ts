@@ -19,15 +19,25 @@ import {
 export interface ClientEnvelope {
   /** The sender, or '' / null for the null reverse-path `<>` (bounces). */
   readonly from: string | null;
+  /**
+   * The recipients, at least one (EENVELOPE otherwise): mailboxes, with or without angle brackets.
+   * The result names each as it is written here.
+   */
   readonly to: readonly string[];
   /** The message size in octets, when the caller knows it (for SIZE=). */
   readonly size?: number;
   /** DSN (RFC 3461), sent when the server offers DSN. */
   readonly dsn?: {
+    /** RET=: a DSN carries the whole message (`FULL`) or only its headers (`HDRS`). */
     readonly ret?: 'FULL' | 'HDRS';
+    /**
+     * ENVID=: an identifier of the sender's, given back in every DSN for this message; printable
+     * ASCII, at most 100 characters (RFC 3461 4.4). Sent as xtext.
+     */
     readonly envid?: string;
+    /** NOTIFY= on every RCPT: `['NEVER']`, or when to report among SUCCESS, FAILURE and DELAY. */
     readonly notify?: readonly ('NEVER' | NotifyCondition)[];
-    /** ORCPT for every recipient: its own address as `rfc822`. */
+    /** ORCPT for every recipient: its own address as `rfc822` (`utf-8` when it needs SMTPUTF8). */
     readonly orcpt?: boolean;
   };
   /** REQUIRETLS (RFC 8689): fail unless the server offers it (which it does only over TLS). */
@@ -44,11 +54,27 @@ export interface MessageFacts {
   readonly binary: boolean;
 }
 
+/** What `planEnvelope()` decided: the command lines to send, without CRLF, and how the body goes. */
 export interface EnvelopePlan {
+  /**
+   * The MAIL FROM line, with the parameters the server offers and the message needs (SIZE=, BODY=,
+   * SMTPUTF8, RET=, ENVID=, REQUIRETLS).
+   */
   readonly mail: string;
-  readonly rcpts: readonly { readonly address: string; readonly line: string }[];
+  /** One RCPT TO line for each recipient, in the order of `to`. */
+  readonly rcpts: readonly {
+    /** The recipient as written in `ClientEnvelope.to`: what the result reports it as. */
+    readonly address: string;
+    /** The RCPT TO line, with NOTIFY= and ORCPT= when the server offers DSN. */
+    readonly line: string;
+  }[];
   /** Send the body with BDAT (the server offers CHUNKING). */
   readonly chunking: boolean;
+  /**
+   * The BODY= declared: `BINARYMIME` for binary content, `8BITMIME` whenever the server offers it
+   * and the message is not known to be 7-bit, or undefined for none: then 8-bit data met in a
+   * streamed message fails with EMESSAGE.
+   */
   readonly body: MailParameters['body'];
 }
 

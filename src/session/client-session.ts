@@ -11,8 +11,14 @@ import type { Reply } from '../protocol/reply.js';
 /** How the client authenticates. */
 export type ClientAuth =
   | {
+      /** The user name to authenticate as. */
       readonly username: string;
+      /** The password, never sent before TLS unless `allowInsecureAuth` says so. */
       readonly password: string;
+      /**
+       * The SASL mechanism to use; EAUTH when the server does not offer it. Default: the strongest
+       * both sides have, SCRAM-SHA-256, then PLAIN, then LOGIN.
+       */
       readonly mechanism?: 'SCRAM-SHA-256' | 'PLAIN' | 'LOGIN' | 'CRAM-MD5';
       /**
        * The most PBKDF2 iterations a SCRAM-SHA-256 server may ask for (EAUTH beyond). Default
@@ -20,17 +26,31 @@ export type ClientAuth =
        */
       readonly maxScramIterations?: number;
     }
-  | { readonly username: string; readonly accessToken: string; readonly mechanism?: 'XOAUTH2' };
+  | {
+      /** The user name the token was issued for, usually the mailbox. */
+      readonly username: string;
+      /** An OAuth 2.0 access token, sent with XOAUTH2. */
+      readonly accessToken: string;
+      /** XOAUTH2, the only mechanism for a token; EAUTH when the server does not offer it. */
+      readonly mechanism?: 'XOAUTH2';
+    };
 
 /** One recipient the server refused, with its reply. */
 export interface RejectedRecipient {
+  /** The recipient as written in the envelope's `to`. */
   readonly address: string;
+  /** The server's 4xx or 5xx reply to its RCPT, or with LMTP to the message. */
   readonly reply: Reply;
 }
 
 /** What `send()` resolves to. */
 export interface SendResult {
+  /**
+   * The recipients the server took the message for, as written in the envelope's `to`; never empty
+   * (when every recipient is refused, `send()` throws EENVELOPE).
+   */
   readonly accepted: readonly string[];
+  /** The recipients refused, each with its reply. */
   readonly rejected: readonly RejectedRecipient[];
   /** The server's final reply to the message. */
   readonly reply: Reply;
@@ -38,17 +58,25 @@ export interface SendResult {
   readonly messageSize: number;
 }
 
+/**
+ * What the client knows of one connection, with no I/O of its own: `SmtpClient` keeps one per
+ * connection and updates it as the negotiation and each transaction go on.
+ */
 export class ClientSession {
+  /** What the last EHLO or LHLO reply offers; nothing after HELO, or before any hello. */
   capabilities: Capabilities = emptyCapabilities();
   /** The server answered EHLO (or LHLO), not only HELO. */
   extended = false;
+  /** The connection is protected by TLS (implicit TLS, or STARTTLS done). */
   secure: boolean;
+  /** AUTH succeeded on this connection. */
   authenticated = false;
   /** A MAIL was accepted and the transaction not finished: RSET before the next one. */
   dirty = false;
 
   constructor(
     secure: boolean,
+    /** The server speaks LMTP (RFC 2033): LHLO, no BDAT, and one reply per recipient after the message. */
     readonly lmtp: boolean,
   ) {
     this.secure = secure;

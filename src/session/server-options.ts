@@ -28,6 +28,7 @@ export interface ServerExtensions {
   requireTls?: boolean;
 }
 
+/** What one session takes before it refuses. Each has a safe default; a limit given must be positive. */
 export interface ServerLimits {
   /** Largest message in octets, advertised with SIZE and enforced while streaming. Default 25 MiB. */
   messageSize?: number;
@@ -55,10 +56,11 @@ export interface SessionAuthOptions {
   maxFailures?: number;
 }
 
+/** How a `ServerSession` behaves: its name, TLS and AUTH, LMTP, extensions, limits and policies. */
 export interface ServerSessionOptions {
   /** The name the server gives in its greeting and EHLO reply. */
   hostname: string;
-  /** Text after the name in the 220 greeting. Default `ESMTP`. */
+  /** Text after the name in the 220 greeting. Default `ESMTP` (`LMTP` with `lmtp`). */
   greeting?: string;
   /** The connection is already TLS (implicit TLS, or after STARTTLS). */
   secure?: boolean;
@@ -70,7 +72,9 @@ export interface ServerSessionOptions {
   auth?: SessionAuthOptions;
   /** Speak LMTP (RFC 2033): LHLO instead of EHLO, and one reply per recipient after the message. */
   lmtp?: boolean;
+  /** The ESMTP extensions to offer after EHLO; each is on unless set to false. */
   extensions?: ServerExtensions;
+  /** Message size, recipients, command line length and errors; each has a safe default. */
   limits?: ServerLimits;
   /**
    * What to do with a message that holds a bare CR or bare LF: refuse it whole with 550 5.5.2
@@ -94,20 +98,44 @@ export interface ServerSessionOptions {
 
 /** Options with every default filled in. */
 export interface ResolvedServerOptions {
+  /** The name in the 220 greeting and in the replies to the hello and to QUIT. */
   readonly hostname: string;
+  /** Text after the name in the 220 greeting: `ESMTP`, or `LMTP`, unless given. */
   readonly greeting: string;
+  /** Every extension, on or off. BINARYMIME is on only with CHUNKING. */
   readonly extensions: Required<ServerExtensions>;
+  /**
+   * Largest message in octets (default 25 MiB). Infinity means no limit, advertised as `SIZE 0`
+   * (RFC 1870).
+   */
   readonly messageSize: number;
+  /** Most recipients in one transaction (default 100). */
   readonly recipients: number;
+  /**
+   * Longest command line in octets, CRLF included (default 4096). Lines of an AUTH exchange may
+   * take 12288 (RFC 4954 4).
+   */
   readonly commandLineLength: number;
+  /** Client errors before 421 and close (default 10). */
   readonly invalidCommands: number;
+  /** A message with a bare CR or LF is refused (`reject`, default) or has them made CRLF (`normalize`). */
   readonly bareLineEnds: 'reject' | 'normalize';
+  /** A bare LF ends a command line (default false: 500 5.5.2). */
   readonly acceptBareLfInCommands: boolean;
+  /** Message bytes before the 354 are accepted (default false: 554 5.5.0 and close). */
   readonly allowEarlyData: boolean;
+  /** STARTTLS is offered before TLS (default false). */
   readonly starttls: boolean;
+  /** MAIL, RCPT, DATA, BDAT and AUTH before TLS get 530 5.7.0 (default false). */
   readonly requireTls: boolean;
+  /**
+   * AUTH with every default filled in and the mechanisms upper-cased, or undefined when AUTH is not
+   * offered.
+   */
   readonly auth: Required<SessionAuthOptions> | undefined;
+  /** The session speaks LMTP (RFC 2033) instead of SMTP (default false). */
   readonly lmtp: boolean;
+  /** Called with every command line read (AUTH responses included), without its CRLF; or undefined. */
   readonly traceCommand: ((line: Uint8Array) => void) | undefined;
 }
 

@@ -22,7 +22,15 @@ import {
   type ServerSessionOptions,
 } from './server-options.js';
 
+/**
+ * The server side of one SMTP or LMTP connection, pure: `push()` the bytes received, then take
+ * `next()` events until it gives undefined. Write each `reply` event's `wire`, close on `close`,
+ * and answer each decision event with `accept()` or `reject()` (or the AUTH and `settleMessage()`
+ * calls) before more is read. It does no I/O and keeps no time: timeouts are the driver's, which
+ * ends the session with `shutdown()`.
+ */
 export class ServerSession {
+  /** The options given, with every default filled in. */
   readonly options: ResolvedServerOptions;
   private readonly s: SessionCore;
 
@@ -42,7 +50,14 @@ export class ServerSession {
   }
 
   /** The name given with EHLO or HELO, and whether it was EHLO. */
-  get helo(): { readonly name: string; readonly extended: boolean } | undefined {
+  get helo():
+    | {
+        /** The name the client gave itself: a domain or an address literal. */
+        readonly name: string;
+        /** It said EHLO or LHLO rather than HELO. */
+        readonly extended: boolean;
+      }
+    | undefined {
     return this.s.hello;
   }
 
@@ -56,6 +71,7 @@ export class ServerSession {
     return this.s.enhancedCodes;
   }
 
+  /** The connection is protected by TLS: secure from the start, or after `tlsStarted()`. */
   get secure(): boolean {
     return this.s.secure;
   }
@@ -70,6 +86,7 @@ export class ServerSession {
     return this.s.input.kind === 'asking';
   }
 
+  /** True once the session has ended (after a `close` event, or `connectionLost()`); input is ignored from then on. */
   get closed(): boolean {
     return this.s.input.kind === 'closed';
   }
