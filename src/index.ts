@@ -52,11 +52,14 @@ export { type Credentials, type ScramKeys, scramKeys } from './sasl/index.js';
 // The server, its options, hooks and events.
 export {
   type AuthVerdict,
+  type DataAnswer,
   type DataEnvelope,
+  type DataHookResult,
   type DefaultState,
   type HookAnswer,
   type HookResult,
   type ListenOptions,
+  type RecipientOutcomes,
   type SaslMechanismName,
   type ServerAuthOptions,
   type ServerConnectionLimits,
