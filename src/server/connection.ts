@@ -9,18 +9,19 @@
  */
 import { EsmtpError, SmtpError } from '../protocol/errors.js';
 import { Replies } from '../protocol/replies.js';
-import { encodeReply, type Reply, reply, replyText } from '../protocol/reply.js';
-import type { Envelope, ServerEvent } from '../session/server-events.js';
+import { type Reply, reply } from '../protocol/reply.js';
+import type { ServerEvent } from '../session/server-events.js';
 import { ServerSession } from '../session/server-session.js';
-import { type Logger, silentLogger } from '../tracing/logger.js';
 import { WireTrace } from '../tracing/wire.js';
 import type { Transport } from '../transport/transport.js';
+import { Answers, type Handled } from './answers.js';
 import { AuthDriver, checkSender } from './auth-driver.js';
 import { ConnectionClocks } from './clocks.js';
-import { Delivery } from './delivery.js';
-import { accepts, runHook, type Verdict } from './hooks.js';
+import type { Delivery } from './delivery.js';
+import { accepts } from './hooks.js';
 import type { ServerAuthOptions, SessionInfo, SmtpServerOptions } from './options.js';
-import { type SessionView, SessionView as View, type Viewed } from './session-view.js';
+import { RepliesOut } from './replies-out.js';
+import { SessionView, type Viewed } from './session-view.js';
 import type { ServerSettings } from './settings.js';
 import { upgradeToTls } from './tls-upgrade.js';
 
@@ -32,9 +33,6 @@ const latin1 = new TextDecoder('latin1');
 
 /** The state of a connection when the server makes none. */
 const emptyState = <State>(): State => ({}) as State;
-
-/** Whether the connection is done after an event; a promise when that has to be awaited. */
-type Handled = boolean | Promise<boolean>;
 
 /** What a connection needs from its server. */
 export interface ConnectionHost<State> {
@@ -52,18 +50,18 @@ export class Connection<State> implements Viewed {
   /** What the hooks see of this connection. */
   readonly view: SessionView<State>;
   private readonly hooks: SmtpServerOptions<State>;
-  private replies: string[] = [];
+  private readonly out: RepliesOut;
   private running = false; // pump() is working through events (possibly awaiting a hook)
   private ended = false;
   private held = false; // the transport is paused
   private message: Delivery | undefined;
   private readonly clocks: ConnectionClocks;
-  private readonly logger: Logger;
   /** Traces the wire (`esmtp:server:*` channels, the logger at debug). */
   readonly trace: WireTrace;
   private gone = false; // the transport has ended: the connection no longer counts
   private closeWhenIdle = false;
   private readonly auth: AuthDriver | undefined;
+  private readonly answers: Answers<State>;
 
   /** What `authenticate` returned with the user. */
   get authData(): unknown {
@@ -94,9 +92,10 @@ export class Connection<State> implements Viewed {
         if (this.trace.on) this.trace.commands(latin1.decode(line));
       },
     });
-    this.view = new View<State>(this, o.state ?? emptyState);
-    this.logger = settings.logger;
+    this.view = new SessionView<State>(this, o.state ?? emptyState);
+    this.answers = new Answers(this.session, o, this.view, this.reportHookError, () => !this.ended);
     this.trace = new WireTrace(this.view.id, 'server', settings.logger);
+    this.out = new RepliesOut(transport, this.clocks, this.trace, settings.logger);
     this.auth =
       o.auth === undefined
         ? undefined
@@ -117,22 +116,15 @@ export class Connection<State> implements Viewed {
     this.hold();
     this.clocks.waitForHook();
     if (this.hooks.secure === true && !(await this.startTls())) return;
-    const verdict = await this.runHook(() => this.hooks.onConnect?.(this.view));
+    const verdict = await this.answers.run(() => this.hooks.onConnect?.(this.view));
     this.clocks.settled();
     if (this.ended) return;
-    if (verdict !== undefined && !accepts(verdict)) {
-      this.refused(verdict);
-      this.replies.push(encodeReply(verdict, { enhanced: false }));
-      await this.flush();
-      this.finish(true);
-      return;
-    }
-    this.replies.push(
-      verdict === undefined
-        ? (this.session.greeting() as { wire: string }).wire
-        : encodeReply(verdict, { enhanced: false }),
-    );
-    this.pump();
+    const greeting = this.session.greeting() as { wire: string; reply: Reply };
+    if (verdict === undefined) this.out.push(greeting.wire, greeting.reply);
+    else this.out.add(verdict, false); // the hook's greeting, or its refusal instead of one
+    if (verdict === undefined || accepts(verdict)) return this.pump();
+    await this.out.flush();
+    this.finish(true);
   }
 
   /**
@@ -153,9 +145,8 @@ export class Connection<State> implements Viewed {
     this.session.shutdown();
     this.message?.abort(new SmtpError(final));
     this.message = undefined;
-    this.refused(final);
-    this.replies.push(encodeReply(final, { enhanced: this.session.enhancedCodes }));
-    this.flush();
+    this.out.add(final, this.session.enhancedCodes);
+    this.out.flush();
     this.finish(true); // the transport closes after the pending write
   }
 
@@ -237,8 +228,8 @@ export class Connection<State> implements Viewed {
         if (event !== undefined) {
           if (event.type !== 'message-data' && !this.session.inMessage) this.clocks.commandArrived();
           handled = this.handle(event);
-        } else if (this.replies.length > 0) {
-          handled = this.flush()?.then(() => false) ?? false;
+        } else if (this.out.pending) {
+          handled = this.out.flush()?.then(() => false) ?? false;
         } else if (this.closeWhenIdle && this.session.envelope === undefined && !this.session.inMessage) {
           this.closeWhenIdle = false;
           this.session.shutdown(Replies.shuttingDown);
@@ -280,29 +271,30 @@ export class Connection<State> implements Viewed {
   private handle(event: ServerEvent): Handled {
     const hooks = this.hooks;
     const view = this.view;
+    const answers = this.answers;
     switch (event.type) {
       case 'reply':
-        if (event.reply.code >= 400) this.refused(event.reply);
-        this.replies.push(event.wire);
+        this.out.push(event.wire, event.reply);
         return false;
       case 'close': {
-        this.flush();
+        this.out.flush();
         this.finish(true); // the transport closes after the pending write
         return true;
       }
       case 'helo':
-        return this.decide(() => hooks.onHelo?.(event.name, view));
+        return answers.decide(() => hooks.onHelo?.(event.name, view));
       case 'mail':
-        return this.decide(() => {
+        return answers.decide(() => {
           checkSender(hooks.auth?.senderMustMatch, event.from, this.session.user);
           return hooks.onMailFrom?.(event.from, event.params, view);
         });
       case 'rcpt':
-        return this.decide(() => hooks.onRcptTo?.(event.to, event.params, view));
+        return answers.decide(() => hooks.onRcptTo?.(event.to, event.params, view));
       case 'expn':
-        return this.expn(event.argument).then(() => false);
+        return answers.expn(event.argument);
       case 'message-start':
-        this.startMessage(event.envelope);
+        this.clocks.messageStarted();
+        this.message = answers.startMessage(event.envelope, this.wantsMore);
         return false;
       case 'message-data':
         this.message?.push(event.bytes);
@@ -321,13 +313,13 @@ export class Connection<State> implements Viewed {
         this.auth?.reset();
         return false;
       case 'reset':
-        if (hooks.onReset !== undefined) this.runHook(() => hooks.onReset?.(event.reason, view));
+        if (hooks.onReset !== undefined) this.answers.run(() => hooks.onReset?.(event.reason, view));
         return false;
     }
   }
 
   private async starttls(): Promise<boolean> {
-    await this.flush();
+    await this.out.flush();
     if (await this.startTls()) {
       if (this.auth !== undefined) this.auth.data = undefined; // the user is forgotten too
       this.session.tlsStarted();
@@ -342,18 +334,15 @@ export class Connection<State> implements Viewed {
   private async startTls(): Promise<boolean> {
     const tls = this.host.settings.tls;
     this.hold();
+    const s = this.host.settings;
     const secure =
-      tls !== undefined && (await upgradeToTls(this.transport, tls, this.host.settings.timeouts.command));
-    if (!secure) {
-      this.logger.info({ session: this.view.id }, 'TLS handshake failed');
-      this.finish();
-    } else if (!this.ended && this.hooks.onSecure !== undefined) {
-      const onSecure = this.hooks.onSecure;
-      const verdict = await this.runHook(() => onSecure(this.view));
+      tls !== undefined && (await upgradeToTls(this.transport, tls, s.timeouts.command, s.logger));
+    if (!secure) this.finish();
+    else if (!this.ended) {
+      const verdict = await this.answers.run(() => this.hooks.onSecure?.(this.view));
       if (verdict !== undefined && !accepts(verdict) && !this.ended) {
-        this.refused(verdict);
-        this.replies.push(encodeReply(verdict, { enhanced: this.session.enhancedCodes }));
-        await this.flush();
+        this.out.add(verdict, this.session.enhancedCodes);
+        await this.out.flush();
         this.finish(true);
       }
     }
@@ -375,98 +364,29 @@ export class Connection<State> implements Viewed {
     this.release();
   }
 
-  /** Asks a hook about a command and answers the session: at once when the hook did. */
-  private decide(run: () => unknown): Handled {
-    const verdict = this.runHook(run);
-    if (verdict instanceof Promise) return verdict.then((v) => this.answer(v));
-    return this.answer(verdict);
-  }
-
-  private answer(verdict: Verdict): false {
-    if (this.ended) return false;
-    if (verdict === undefined) this.session.accept();
-    else if (accepts(verdict)) this.session.accept(verdict);
-    else this.session.reject(verdict);
-    return false;
-  }
-
-  private async expn(argument: string): Promise<void> {
-    const hook = this.hooks.onExpn;
-    if (hook === undefined) return this.session.reject(Replies.notImplemented);
-    let lines: readonly string[] = [];
-    const refusal = await this.runHook(async () => {
-      lines = await hook(argument, this.view);
-    });
-    if (this.ended) return;
-    if (refusal !== undefined) this.session.reject(refusal);
-    else this.session.accept({ code: 250, enhanced: '2.1.5', lines: lines.length > 0 ? lines : [''] });
-  }
-
-  private startMessage(envelope: Envelope): void {
-    this.clocks.messageStarted();
-    const frozen = { from: envelope.from, params: envelope.params, recipients: [...envelope.recipients] };
-    const hook = this.hooks.onData;
-    const view = this.view;
-    const lmtp = this.session.options.lmtp;
-    this.message = new Delivery(
-      (stream) =>
-        hook === undefined
-          ? undefined
-          : runHook(
-              () => hook(stream, frozen, view),
-              this.reportHookError,
-              lmtp ? frozen.recipients.length : undefined,
-            ),
-      () => {
-        if (!this.running) this.release();
-      },
-    );
-  }
-
   private abortMessage(reason: Reply): void {
     this.message?.abort(new SmtpError(reason));
     this.message = undefined;
   }
 
+  /** The message's end: what was answered so far goes out first, since storing may take a while. */
   private endMessage(): Handled {
     const message = this.message;
-    if (message === undefined) return this.answer(Replies.localError);
-    message.end();
-    // What was answered so far goes out before the wait: storing may take a while.
-    const written = this.flush();
-    const stored = written === undefined ? message.outcome : written.then(() => message.outcome);
-    return stored.then((verdict) => {
-      this.message = undefined;
-      if (!Array.isArray(verdict)) return this.answer(verdict as Verdict);
-      if (!this.ended) this.session.settleMessage(verdict);
-      return false;
-    });
+    message?.end();
+    const handled = this.answers.endMessage(message, this.out.flush());
+    const done = (finished: boolean) => {
+      this.message = undefined; // until now, a client that goes away still errors its stream
+      return finished;
+    };
+    return handled instanceof Promise ? handled.then(done) : done(handled);
   }
 
-  private runHook(run: () => unknown): Verdict | Promise<Verdict> {
-    return runHook(run, this.reportHookError) as Verdict | Promise<Verdict>; // no outcomes without recipients
-  }
+  /** The hook has read what filled the message stream: read from the client again. */
+  private readonly wantsMore = () => {
+    if (!this.running) this.release();
+  };
 
   private readonly reportHookError = (error: unknown) => this.host.hookError(error, this.view);
-
-  /** Every refusal is logged with its reason (`esmtp serve --verbose` shows them). */
-  private refused(reply: Reply): void {
-    if (this.logger === silentLogger) return;
-    this.logger.info({ session: this.view.id, reply: replyText(reply) }, `refused: ${replyText(reply)}`);
-  }
-
-  /** Writes the replies gathered; a promise when the transport wants the writer to wait. */
-  private flush(): Promise<void> | undefined {
-    if (this.replies.length === 0) return undefined;
-    const wire = this.replies.length === 1 ? (this.replies[0] as string) : this.replies.join('');
-    this.replies = [];
-    if (this.trace.on) this.trace.replies(wire);
-    const written = this.transport.write(wire);
-    if (written === undefined || this.ended) return written;
-    // The peer is slow to read. Until it takes this write nothing else happens on the connection,
-    // so the command deadline is not running: this one is.
-    return this.clocks.waitForWrite(written);
-  }
 
   private timedOut(): void {
     if (this.ended) return;

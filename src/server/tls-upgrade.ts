@@ -3,25 +3,33 @@
  * STARTTLS after its 220.
  * @module
  */
+import type { Logger } from '../tracing/logger.js';
 import type { Transport } from '../transport/transport.js';
 import type { ServerTls } from './tls.js';
 
 /**
- * Runs the handshake as the server within `timeout` milliseconds; false when it failed or took too
- * long. The caller must then end the connection: nothing is ever read in cleartext after it.
+ * Runs the handshake as the server within `timeout` milliseconds; false (logged) when it failed or
+ * took too long. The caller must then end the connection: nothing is ever read in cleartext after.
  */
-export async function upgradeToTls(transport: Transport, tls: ServerTls, timeout: number): Promise<boolean> {
+export async function upgradeToTls(
+  transport: Transport,
+  tls: ServerTls,
+  timeout: number,
+  logger: Logger,
+): Promise<boolean> {
   const startTls = transport.startTls?.bind(transport);
   if (startTls === undefined) return false;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeout);
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`no handshake within ${timeout} ms`), timeout);
   });
-  try {
-    return await Promise.race([startTls(tls.socketOptions(), true).then(() => true), late]);
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
+  const done = startTls(tls.socketOptions(), true).then(
+    () => '',
+    (error: Error) => error.message,
+  );
+  const failure = await Promise.race([done, late]);
+  clearTimeout(timer);
+  const { remoteAddress, remotePort } = transport.info;
+  if (failure !== '') logger.info({ remoteAddress, remotePort, error: failure }, 'TLS handshake failed');
+  return failure === '';
 }

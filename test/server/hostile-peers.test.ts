@@ -108,18 +108,19 @@ describe('a client that never reads its replies', () => {
       limits: { connectionsPerAddress: 3 },
     });
     const hostile = Array.from({ length: 3 }, () => open(port));
-    const lines = 'EHLO client.example\r\n'.repeat(200_000); // about 4 MB, ten times that in replies
+    const lines = 'EHLO client.example\r\n'.repeat(200_000); // 4 MB, ten times that in replies
     for (const p of hostile) {
       p.socket.pause(); // never reads
       p.socket.write(lines);
     }
     const turnedAway = open(port);
     await until(() => turnedAway.received.startsWith('421 '), 10_000, 'the 421 over the per-address limit');
-    await until(() => hostile.every((p) => p.closed), 15_000, 'the non-reading clients to be cut off');
-    await until(() => server.connectionCount === 0, 5000, 'the count to fall');
+    // Measured on the server: a client that reads nothing may never see the close it was sent.
+    // Generous: on a loaded machine the server takes seconds to fill the socket buffers first.
+    await until(() => server.connectionCount === 0, 30_000, 'the non-reading clients to be cut off');
     const real = open(port);
     await until(() => real.received.startsWith('220 '), 5000, 'a greeting for the real client');
-  }, 40_000);
+  }, 60_000);
 });
 
 describe('close({ timeout }) keeps its timeout', () => {
