@@ -53,7 +53,6 @@ export { type Credentials, type ScramKeys, scramKeys } from './sasl/index.js';
 export {
   type AuthVerdict,
   type DataAnswer,
-  type DataEnvelope,
   type DataHookResult,
   type DefaultState,
   type HookAnswer,

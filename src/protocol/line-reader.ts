@@ -10,7 +10,7 @@ const LF = 10;
 export type LineEvent =
   | {
       /** A complete line. */
-      readonly kind: 'line';
+      readonly type: 'line';
       /** The line without its line end. A view into the pushed chunk where possible: use it before pushing again. */
       readonly bytes: Uint8Array;
       /** The line contains a LF not preceded by CR (only when bare LF does not end lines). */
@@ -20,7 +20,7 @@ export type LineEvent =
     }
   | {
       /** The line was longer than the limit. Its bytes were dropped; reading resumes after its end. */
-      readonly kind: 'too-long';
+      readonly type: 'too-long';
     };
 
 /** The limits of a {@link LineReader}. */
@@ -31,7 +31,7 @@ export interface LineReaderOptions {
   lfEndsLine?: boolean;
 }
 
-const TOO_LONG: LineEvent = { kind: 'too-long' };
+const TOO_LONG: LineEvent = { type: 'too-long' };
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -149,7 +149,7 @@ export class LineReader {
       bytes.set(buf.subarray(start, start + bytes.length - fromCarry), fromCarry);
       this.carryLength = 0;
     }
-    return { kind: 'line', bytes, bareLf, bareCr: hasBareCr(bytes) };
+    return { type: 'line', bytes, bareLf, bareCr: hasBareCr(bytes) };
   }
 
   /** No LF in the rest of the chunk: keep it as the start of a line, or give up on a too-long one. */

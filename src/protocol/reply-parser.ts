@@ -44,7 +44,7 @@ export class ReplyParser {
     for (;;) {
       const event = this.lines.next();
       if (event === undefined) return undefined;
-      if (event.kind === 'too-long') throw this.fail('reply line too long');
+      if (event.type === 'too-long') throw this.fail('reply line too long');
       const text = decoder.decode(event.bytes);
       const match = REPLY_LINE.exec(text);
       if (match === null) throw this.fail(`malformed reply line: ${JSON.stringify(text.slice(0, 80))}`);

@@ -1,7 +1,6 @@
 export type {
   AuthVerdict,
   DataAnswer,
-  DataEnvelope,
   DataHookResult,
   DefaultState,
   HookAnswer,

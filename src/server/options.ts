@@ -10,7 +10,7 @@ import type { MailParameters, RcptParameters } from '../protocol/parameters.js';
 import type { Reply } from '../protocol/reply.js';
 import type { ScramKeys } from '../sasl/scram.js';
 import type { Credentials } from '../sasl/types.js';
-import type { Envelope, Recipient, ResetReason } from '../session/server-events.js';
+import type { Envelope, ResetReason } from '../session/server-events.js';
 import type { ServerLimits, ServerSessionOptions } from '../session/server-options.js';
 import type { Logger } from '../tracing/logger.js';
 import type { TlsDetails } from '../transport/transport.js';
@@ -111,7 +111,7 @@ export interface ServerHooks<State = DefaultState> {
    * line ends), the stream errors and nothing is acknowledged. A hook may stop reading early (return,
    * throw, destroy the stream, a failed pipeline): the rest is read and dropped.
    */
-  onData?(message: Readable, envelope: DataEnvelope, session: SessionInfo<State>): DataHookResult;
+  onData?(message: Readable, envelope: Envelope, session: SessionInfo<State>): DataHookResult;
   /** Answers EXPN with the lines of a 250 reply; without this hook EXPN gets 502. */
   onExpn?(argument: string, session: SessionInfo<State>): readonly string[] | Promise<readonly string[]>;
   /**
@@ -123,16 +123,6 @@ export interface ServerHooks<State = DefaultState> {
   onReset?(reason: ResetReason, session: SessionInfo<State>): void;
   /** The connection closed. */
   onClose?(session: SessionInfo<State>): void;
-}
-
-/** The envelope handed to `onData`: sender, parameters and the accepted recipients. */
-export interface DataEnvelope {
-  /** The sender, or null for the null path `<>` (a bounce). */
-  readonly from: Address | null;
-  /** The MAIL parameters (SIZE=, BODY=, SMTPUTF8, RET=, ENVID=, ...). */
-  readonly params: MailParameters;
-  /** Every recipient accepted, with its RCPT parameters, in order. At least one. */
-  readonly recipients: readonly Recipient[];
 }
 
 /** The session's limits, and how many connections the server takes at once. */

@@ -78,17 +78,17 @@ export class ServerSession {
 
   /** True while a message is being received (between DATA or the first BDAT and its end). */
   get inMessage(): boolean {
-    return this.s.transaction.kind === 'message';
+    return this.s.transaction.type === 'message';
   }
 
   /** True when the session waits for an answer to a decision event. */
   get waiting(): boolean {
-    return this.s.input.kind === 'asking';
+    return this.s.input.type === 'asking';
   }
 
   /** True once the session has ended (after a `close` event, or `connectionLost()`); input is ignored from then on. */
   get closed(): boolean {
-    return this.s.input.kind === 'closed';
+    return this.s.input.type === 'closed';
   }
 
   /** Bytes received and not yet processed. */
@@ -98,7 +98,7 @@ export class ServerSession {
 
   /** Adds received bytes. The session keeps views of them; do not reuse the chunk. */
   push(chunk: Uint8Array): void {
-    const input = this.s.input.kind;
+    const input = this.s.input.type;
     // Nothing sent before the TLS handshake may be used after it (RFC 3207 6, CVE-2011-0411).
     if (input !== 'closed' && input !== 'tls-handshake' && chunk.length > 0) this.s.queue.push(chunk);
   }
@@ -142,7 +142,7 @@ export class ServerSession {
    */
   shutdown(final?: Reply): void {
     const s = this.s;
-    if (s.input.kind === 'closed') return;
+    if (s.input.type === 'closed') return;
     s.endTransaction('aborted');
     if (final !== undefined) s.reply(final);
     s.close();
@@ -151,7 +151,7 @@ export class ServerSession {
   /** The connection is gone: abort a message in progress. No reply can be sent any more. */
   connectionLost(): void {
     const s = this.s;
-    if (s.input.kind === 'closed') return;
+    if (s.input.type === 'closed') return;
     s.endTransaction('aborted');
     s.drop();
   }

@@ -50,7 +50,7 @@ export class ScriptedServer {
     for (;;) {
       this.lines.push(this.take());
       const e = this.lines.next();
-      if (e?.kind === 'line') return Buffer.from(e.bytes).toString('latin1');
+      if (e?.type === 'line') return Buffer.from(e.bytes).toString('latin1');
       this.raw = this.lines.takeRest();
       if (this.ended) throw new Error(`client closed; it sent ${JSON.stringify(this.transcript)}`);
       if (Date.now() > deadline)

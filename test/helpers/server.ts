@@ -1,9 +1,10 @@
 import type { Readable } from 'node:stream';
-import type { DataEnvelope, SmtpServerOptions } from '../../src/server/options.js';
+import type { SmtpServerOptions } from '../../src/server/options.js';
 import { SmtpServer } from '../../src/server/smtp-server.js';
+import type { Envelope } from '../../src/session/server-events.js';
 
 export interface Delivered {
-  envelope: DataEnvelope;
+  envelope: Envelope;
   body: string;
 }
 

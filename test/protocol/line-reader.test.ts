@@ -6,7 +6,7 @@ import { bytes, cutsArb, latin1, smtpBytesArb, splitAt } from '../helpers/bytes.
 type Seen = string | { tooLong: true } | { line: string; bareLf: boolean; bareCr: boolean };
 
 function describeEvent(e: LineEvent, detail: boolean): Seen {
-  if (e.kind === 'too-long') return { tooLong: true };
+  if (e.type === 'too-long') return { tooLong: true };
   return detail ? { line: latin1(e.bytes), bareLf: e.bareLf, bareCr: e.bareCr } : latin1(e.bytes);
 }
 
@@ -84,11 +84,11 @@ describe('LineReader (RFC 5321 2.3.8: lines end in CRLF)', () => {
   it('the limit can be raised between lines (RFC 4954 4: 12288 octets for AUTH)', () => {
     const reader = new LineReader({ maxLength: 10 });
     reader.push(bytes('AUTH PLAIN\r\n'));
-    expect(reader.next()).toEqual({ kind: 'too-long' });
+    expect(reader.next()).toEqual({ type: 'too-long' });
     reader.maxLength = 12288;
     reader.push(bytes(`${'A'.repeat(12286)}\r\n`));
     const e = reader.next();
-    expect(e?.kind === 'line' && e.bytes.length).toBe(12286);
+    expect(e?.type === 'line' && e.bytes.length).toBe(12286);
   });
 
   it('never looks past the line it returns: takeRest gives the unread bytes', () => {
@@ -167,7 +167,7 @@ describe('LineReader (RFC 5321 2.3.8: lines end in CRLF)', () => {
         for (const chunk of splitAt(data, cuts)) {
           reader.push(chunk);
           for (let e = reader.next(); e !== undefined; e = reader.next()) {
-            if (e.kind === 'line') rebuilt += `${latin1(e.bytes)}\r\n`;
+            if (e.type === 'line') rebuilt += `${latin1(e.bytes)}\r\n`;
           }
         }
         rebuilt += latin1(reader.takeRest());

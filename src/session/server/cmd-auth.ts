@@ -36,7 +36,7 @@ export function auth(s: SessionCore, mechanism: string, initialResponse: string 
 /** A line read after a 334: the client's next response, or the end of the exchange. */
 export function authResponse(s: SessionCore, mechanism: string, event: LineEvent): void {
   const line =
-    event.kind === 'too-long'
+    event.type === 'too-long'
       ? { end: Replies.lineTooLong }
       : readAuthLine(String.fromCharCode(...event.bytes.subarray(0, 16384)));
   if ('end' in line) {
@@ -54,7 +54,7 @@ export function authChallenge(s: SessionCore, challenge: Uint8Array): void {
   s.reply(challengeReply(challenge));
   // An AUTH response may be longer than a command line (RFC 4954 4).
   s.lines.maxLength = Math.max(AUTH_LINE_LENGTH, s.options.commandLineLength);
-  s.input = { kind: 'auth-response', mechanism: question.mechanism };
+  s.input = { type: 'auth-response', mechanism: question.mechanism };
 }
 
 export function authSucceeded(s: SessionCore, user: string): void {
@@ -77,7 +77,7 @@ export function authFailed(s: SessionCore, refusal: Reply): void {
 
 function takeAuthStep(s: SessionCore): Extract<Question, { type: 'auth' }> {
   const input = s.input;
-  if (input.kind !== 'asking' || input.question.type !== 'auth') {
+  if (input.type !== 'asking' || input.question.type !== 'auth') {
     throw new Error('ServerSession: no AUTH step is pending');
   }
   return input.question;

@@ -16,7 +16,7 @@ export function data(s: SessionCore): void {
   if (s.tlsRequired) return s.refuse(Refusals.tlsRequired);
   const t = s.transaction;
   // Not before MAIL, nor after BDAT has begun the message.
-  if (t.kind !== 'envelope') return s.refuse(Refusals.badSequence);
+  if (t.type !== 'envelope') return s.refuse(Refusals.badSequence);
   const refusal = recipientsRefusal(t);
   if (refusal !== undefined) return s.refuse(refusal);
   if (t.params.body === 'BINARYMIME') return s.refuse(Refusals.binaryMimeNeedsBdat);
@@ -33,7 +33,7 @@ export function data(s: SessionCore): void {
 export function bdat(s: SessionCore, size: number, last: boolean): void {
   if (s.tlsRequired) return skipChunk(s, size, last, Refusals.tlsRequired);
   const t = s.transaction;
-  switch (t.kind) {
+  switch (t.type) {
     case 'idle':
       return skipChunk(s, size, last, Refusals.badSequence);
     case 'chunks-refused':
@@ -55,7 +55,7 @@ function readChunk(s: SessionCore, message: MessageState, size: number, last: bo
 
 /** RFC 3030 2: a refused chunk's octets follow whatever the reply; read them past, never as commands. */
 function skipChunk(s: SessionCore, size: number, last: boolean, refusal: Refusal): void {
-  s.readBody({ kind: 'skip', chunk: new BdatChunk(size), last, refusal });
+  s.readBody({ type: 'skip', chunk: new BdatChunk(size), last, refusal });
 }
 
 /** A message needs a recipient: 554 after refused RCPTs, 503 when none was tried. */
@@ -65,7 +65,7 @@ function recipientsRefusal(t: EnvelopeState): Refusal | undefined {
 }
 
 function startMessage(s: SessionCore, envelope: EnvelopeState, reader: MessageReader): MessageState {
-  const message: MessageState = { kind: 'message', envelope, reader };
+  const message: MessageState = { type: 'message', envelope, reader };
   s.transaction = message;
   s.emit({ type: 'message-start', envelope });
   return message;
@@ -78,7 +78,7 @@ export function finishMessagePart(s: SessionCore, message: MessageState): void {
     const refusal = policyRefusal(reader.aborted);
     s.refuse(refusal);
     s.endTransaction('message');
-    if (!reader.last) s.transaction = { kind: 'chunks-refused', refusal };
+    if (!reader.last) s.transaction = { type: 'chunks-refused', refusal };
     return;
   }
   if (!reader.last) return s.reply(reply(250, '2.0.0', `${reader.chunkSize} octets received`));
@@ -89,11 +89,11 @@ export function finishMessagePart(s: SessionCore, message: MessageState): void {
 
 /** A refused BDAT chunk has been read past. */
 export function finishSkippedChunk(s: SessionCore, last: boolean, refusal: Refusal): void {
-  if (last && s.transaction.kind === 'chunks-refused') s.transaction = IDLE;
+  if (last && s.transaction.type === 'chunks-refused') s.transaction = IDLE;
   s.refuse(refusal);
 }
 
 /** How many replies the message's outcome takes: with LMTP one per recipient, in order (RFC 2033 4.2). */
 export function outcomeCount(s: SessionCore): number {
-  return s.options.lmtp ? (s.transaction.kind === 'envelope' ? s.transaction.recipients.length : 1) : 1;
+  return s.options.lmtp ? (s.transaction.type === 'envelope' ? s.transaction.recipients.length : 1) : 1;
 }

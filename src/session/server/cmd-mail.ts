@@ -25,5 +25,5 @@ export function mail(s: SessionCore, from: Address | null, params: MailParameter
 
 /** The sender is accepted: the transaction begins. */
 export function acceptMail(s: SessionCore, from: Address | null, params: MailParameters): void {
-  s.transaction = { kind: 'envelope', from, params, recipients: [], rcptAttempts: 0 };
+  s.transaction = { type: 'envelope', from, params, recipients: [], rcptAttempts: 0 };
 }

@@ -11,7 +11,7 @@ export function rcpt(s: SessionCore, to: Address, params: RcptParameters): void 
   if (s.tlsRequired) return s.refuse(Refusals.tlsRequired);
   const t = s.transaction;
   // Not before MAIL, nor once the message has begun.
-  if (t.kind !== 'envelope') return s.refuse(Refusals.badSequence);
+  if (t.type !== 'envelope') return s.refuse(Refusals.badSequence);
   t.rcptAttempts++;
   if (t.recipients.length >= s.options.recipients) return s.refuse(Refusals.tooManyRecipients);
   if (to.utf8 && !t.params.smtputf8) return s.refuse(Refusals.utf8NotAllowed);
@@ -21,5 +21,5 @@ export function rcpt(s: SessionCore, to: Address, params: RcptParameters): void 
 /** The recipient is accepted. */
 export function acceptRcpt(s: SessionCore, to: Address, params: RcptParameters): void {
   const t = s.transaction;
-  if (t.kind === 'envelope') t.recipients.push({ address: to, params });
+  if (t.type === 'envelope') t.recipients.push({ address: to, params });
 }

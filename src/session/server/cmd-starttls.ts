@@ -24,7 +24,7 @@ export function starttls(s: SessionCore): void {
 
 /** The handshake succeeded. */
 export function tlsStarted(s: SessionCore): void {
-  if (s.input.kind !== 'tls-handshake') throw new Error('ServerSession: no STARTTLS is pending');
+  if (s.input.type !== 'tls-handshake') throw new Error('ServerSession: no STARTTLS is pending');
   s.secure = true;
   s.hello = s.user = undefined;
   s.queue.length = 0;

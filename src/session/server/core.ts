@@ -114,7 +114,7 @@ export class SessionCore {
   /** Refuses with the refusal's reply; a client error counts, and too many close the session. */
   refuse(refusal: Refusal): void {
     this.reply(refusal.reply);
-    if (!refusal.counts || ++this.errors < this.options.invalidCommands || this.input.kind === 'closed')
+    if (!refusal.counts || ++this.errors < this.options.invalidCommands || this.input.type === 'closed')
       return;
     this.reply(Replies.tooManyErrors);
     this.close();
@@ -122,7 +122,7 @@ export class SessionCore {
 
   /** Emits a question and reads nothing until the driver answers it. */
   ask(question: Question): void {
-    this.input = { kind: 'asking', question };
+    this.input = { type: 'asking', question };
     this.emit(question);
   }
 
@@ -133,8 +133,8 @@ export class SessionCore {
   endTransaction(reason: ResetReason): void {
     const t = this.transaction;
     this.transaction = IDLE;
-    if (t.kind === 'idle' || t.kind === 'chunks-refused') return;
-    if (t.kind === 'message' && !t.reader.abortReported) {
+    if (t.type === 'idle' || t.type === 'chunks-refused') return;
+    if (t.type === 'message' && !t.reader.abortReported) {
       const abort = reason === 'aborted' ? Replies.localError : Replies.reset;
       this.emit({ type: 'message-abort', reason: abort });
     }

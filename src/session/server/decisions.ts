@@ -72,7 +72,7 @@ function takeQuestion(s: SessionCore): Exclude<Question, { type: 'auth' }> | und
 
 function pendingQuestion(s: SessionCore): Question | undefined {
   const input = s.input;
-  if (input.kind === 'asking') return input.question;
-  if (input.kind === 'closed') return undefined;
+  if (input.type === 'asking') return input.question;
+  if (input.type === 'closed') return undefined;
   throw new Error('ServerSession: no decision is pending');
 }

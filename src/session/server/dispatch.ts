@@ -20,7 +20,7 @@ import { IDLE } from './state.js';
 export function dispatch(s: SessionCore, command: Command | InvalidCommand): void {
   // Any other command ends a run of BDATs pipelined behind a refused chunk; a line that could not
   // be read changes nothing.
-  if (s.transaction.kind === 'chunks-refused' && command.verb !== 'BDAT' && command.verb !== 'INVALID') {
+  if (s.transaction.type === 'chunks-refused' && command.verb !== 'BDAT' && command.verb !== 'INVALID') {
     s.transaction = IDLE;
   }
   switch (command.verb) {

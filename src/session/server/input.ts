@@ -24,7 +24,7 @@ export interface InvalidCommand {
 /** Does one step of reading; false when nothing can be done until more input or an answer comes. */
 export function step(s: SessionCore): boolean {
   const input = s.input;
-  switch (input.kind) {
+  switch (input.type) {
     case 'commands':
     case 'auth-response':
       return readLine(s, input);
@@ -45,9 +45,9 @@ function readLine(s: SessionCore, input: Input): boolean {
     s.lines.push(chunk);
     return true;
   }
-  if (line.kind === 'line') s.options.traceCommand?.(line.bytes);
-  if (input.kind === 'auth-response') authResponse(s, input.mechanism, line);
-  else if (line.kind === 'too-long') s.refuse(Refusals.lineTooLong);
+  if (line.type === 'line') s.options.traceCommand?.(line.bytes);
+  if (input.type === 'auth-response') authResponse(s, input.mechanism, line);
+  else if (line.type === 'too-long') s.refuse(Refusals.lineTooLong);
   else if (line.bareLf) s.refuse(Refusals.bareLineFeed);
   else dispatch(s, readCommand(s, line.bytes));
   return true;
@@ -78,7 +78,7 @@ function readMessage(s: SessionCore, message: MessageState): boolean {
   return true;
 }
 
-function skipChunk(s: SessionCore, skip: Extract<Input, { kind: 'skip' }>): boolean {
+function skipChunk(s: SessionCore, skip: Extract<Input, { type: 'skip' }>): boolean {
   const chunk = s.queue.shift();
   if (chunk === undefined) return false;
   const taken = skip.chunk.take(chunk);

@@ -1,5 +1,5 @@
 /**
- * Refusals tagged by kind: a client error counts against `limits.invalidCommands` (Postfix's hard
+ * Refusals tagged by type: a client error counts against `limits.invalidCommands` (Postfix's hard
  * error limit), a refusal of policy does not. The tag travels with the reply, so whoever emits a
  * refusal later (the end of a skipped BDAT chunk, say) counts it as it was meant, without
  * comparing replies.

@@ -68,27 +68,27 @@ export type Question = Extract<
 
 /** What the next input bytes are, or why none are read. */
 export type Input =
-  | { readonly kind: 'commands' }
+  | { readonly type: 'commands' }
   /** After a 334: the next line is the client's AUTH response. */
-  | { readonly kind: 'auth-response'; readonly mechanism: string }
+  | { readonly type: 'auth-response'; readonly mechanism: string }
   /** The body of the transaction's message (the same object as the transaction). */
   | MessageState
   /** A refused BDAT chunk: its octets are read past, never as commands (RFC 3030 2). */
   | {
-      readonly kind: 'skip';
+      readonly type: 'skip';
       readonly chunk: BdatChunk;
       readonly last: boolean;
       readonly refusal: Refusal;
     }
   /** Waiting for the driver to answer `question`. */
-  | { readonly kind: 'asking'; readonly question: Question }
+  | { readonly type: 'asking'; readonly question: Question }
   /** After STARTTLS's 220: nothing sent before the handshake may be used after it. */
-  | { readonly kind: 'tls-handshake' }
-  | { readonly kind: 'closed' };
+  | { readonly type: 'tls-handshake' }
+  | { readonly type: 'closed' };
 
 /** The sender and recipients of a transaction, as MAIL started it. */
 export interface EnvelopeState extends Envelope {
-  readonly kind: 'envelope';
+  readonly type: 'envelope';
   readonly from: Address | null;
   readonly params: MailParameters;
   readonly recipients: Recipient[];
@@ -98,16 +98,16 @@ export interface EnvelopeState extends Envelope {
 
 /** A message being received, from DATA or the first BDAT to the end of its last part. */
 export interface MessageState {
-  readonly kind: 'message';
+  readonly type: 'message';
   readonly envelope: EnvelopeState;
   readonly reader: MessageReader;
 }
 
 /** The mail transaction (RFC 5321 3.3). */
 export type Transaction =
-  | { readonly kind: 'idle' }
+  | { readonly type: 'idle' }
   /** No transaction; BDATs pipelined behind a refused chunk get `refusal`. */
-  | { readonly kind: 'chunks-refused'; readonly refusal: Refusal }
+  | { readonly type: 'chunks-refused'; readonly refusal: Refusal }
   | EnvelopeState
   | MessageState;
 
@@ -123,12 +123,12 @@ export type Hello =
       readonly parseOptions: ParseCommandOptions;
     };
 
-export const COMMANDS: Input = { kind: 'commands' };
-export const TLS_HANDSHAKE: Input = { kind: 'tls-handshake' };
-export const CLOSED: Input = { kind: 'closed' };
-export const IDLE: Transaction = { kind: 'idle' };
+export const COMMANDS: Input = { type: 'commands' };
+export const TLS_HANDSHAKE: Input = { type: 'tls-handshake' };
+export const CLOSED: Input = { type: 'closed' };
+export const IDLE: Transaction = { type: 'idle' };
 
 /** The transaction's envelope, if one is open. */
 export function envelopeOf(t: Transaction): EnvelopeState | undefined {
-  return t.kind === 'envelope' ? t : t.kind === 'message' ? t.envelope : undefined;
+  return t.type === 'envelope' ? t : t.type === 'message' ? t.envelope : undefined;
 }
