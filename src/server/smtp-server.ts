@@ -145,18 +145,7 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
     const connection = new Connection(this.host, transport);
     this.connections.add(connection);
     const session = connection.view;
-    const info = transport.info;
-    this.settings.logger.info(
-      { session: session.id, remoteAddress: info.remoteAddress, remotePort: info.remotePort },
-      'connect',
-    );
-    if (channels.serverConnect.hasSubscribers) {
-      channels.serverConnect.publish({
-        session: session.id,
-        remoteAddress: info.remoteAddress,
-        remotePort: info.remotePort,
-      } satisfies ConnectionEvent);
-    }
+    this.announce(session, 'connect');
     this.emit('connection', session);
     void connection.start();
   }
@@ -203,20 +192,27 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
     if (!this.connections.delete(connection)) return;
     const session = connection.view;
     this.leave(session.remoteAddress);
-    this.settings.logger.info({ session: session.id }, 'disconnect');
-    if (channels.serverClose.hasSubscribers) {
-      channels.serverClose.publish({
-        session: session.id,
-        remoteAddress: session.remoteAddress,
-        remotePort: session.remotePort,
-      } satisfies ConnectionEvent);
-    }
+    this.announce(session, 'disconnect');
     try {
       this.options.onClose?.(session);
     } catch (error) {
       this.reportError(error, session);
     }
     this.emit('disconnect', session);
+  }
+
+  /** Logs a connection that came or went, and publishes it; nothing is built when nobody listens. */
+  private announce(session: SessionInfo<State>, what: 'connect' | 'disconnect'): void {
+    const logger = this.settings.logger;
+    const channel = what === 'connect' ? channels.serverConnect : channels.serverClose;
+    if (logger === silentLogger && !channel.hasSubscribers) return;
+    const event: ConnectionEvent = {
+      session: session.id,
+      remoteAddress: session.remoteAddress,
+      remotePort: session.remotePort,
+    };
+    logger.info(event, what);
+    if (channel.hasSubscribers) channel.publish(event);
   }
 
   /** A connection from `address` is gone (undefined: none, only check whether all are). */

@@ -138,7 +138,9 @@ describe('esmtp serve and esmtp send', () => {
       `Subject: big\r\n\r\n${'x'.repeat(400)}\r\n`,
     );
     expect(outcome.status).toBe(1);
-    await vi.waitFor(() => expect(s.log()).toMatch(/esmtp: disconnect id=\S+\n/));
+    await vi.waitFor(() =>
+      expect(s.log()).toMatch(/esmtp: disconnect id=\S+ remoteAddress=127\.0\.0\.1 remotePort=\d+\n/),
+    );
     expect(s.log()).toMatch(/esmtp: connect id=\S+ remoteAddress=127\.0\.0\.1 remotePort=\d+\n/);
     expect(s.log()).toMatch(/esmtp: refused: 552 5\.3\.4 [^\n]* id=\S+ reply=552 5\.3\.4/);
   });
