@@ -91,7 +91,8 @@ export async function serve(argv: readonly string[]): Promise<void> {
   let delivered = 0;
   const options = serverOptions(values, hostname, lmtp);
   // The server's own entries: refusals and connections with --verbose, the wire with --trace.
-  options.logger = new CliLog(format, values.trace ? 'debug' : values.verbose ? 'info' : 'warn');
+  // Without either it gets no logger, the fastest path (its failures come as 'error' events).
+  if (values.trace || values.verbose) options.logger = new CliLog(format, values.trace ? 'debug' : 'info');
   if (store) await createMaildir(maildir);
 
   options.onData = async (message, envelope, session) => {
