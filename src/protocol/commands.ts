@@ -118,6 +118,24 @@ const VERBS = [
   'AUTH',
   'STARTTLS',
 ] as const;
+/**
+ * The known verb a command line begins with, compared octet by octet and case-insensitively as
+ * `parseCommand` compares verbs, whatever follows it: a line can fail to parse for not being UTF-8
+ * at all, and a BDAT whose separator or size is mangled is still a BDAT whose octets may follow.
+ */
+export function verbAtStart(bytes: Uint8Array): Verb | undefined {
+  return VERBS.find((verb) => startsWithIgnoringCase(bytes, verb));
+}
+
+function startsWithIgnoringCase(bytes: Uint8Array, word: string): boolean {
+  if (bytes.length < word.length) return false;
+  for (let i = 0; i < word.length; i++) {
+    const b = bytes[i] as number;
+    if ((b >= 0x61 && b <= 0x7a ? b - 0x20 : b) !== word.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
 const MECHANISM = /^[A-Z0-9_-]{1,20}$/;
 const BASE64_OR_EQUALS = /^(?:[A-Za-z0-9+/]+={0,2}|=)$/;
 

@@ -3,7 +3,7 @@
  * command lines, a message body, a refused BDAT chunk or an AUTH response, one step at a time.
  * @module
  */
-import { type Command, parseCommandLine } from '../../protocol/commands.js';
+import { type Command, parseCommandLine, type Verb, verbAtStart } from '../../protocol/commands.js';
 import { SmtpError } from '../../protocol/errors.js';
 import type { Reply } from '../../protocol/reply.js';
 import { authResponse } from './cmd-auth.js';
@@ -17,7 +17,7 @@ import { COMMANDS, type Input, type MessageState } from './state.js';
 export interface InvalidCommand {
   readonly verb: 'INVALID';
   /** The known verb the line starts with, case-insensitively, if any. */
-  readonly attempted: string | undefined;
+  readonly attempted: Verb | undefined;
   readonly reply: Reply;
 }
 
@@ -86,41 +86,5 @@ function skipChunk(s: SessionCore, skip: Extract<Input, { type: 'skip' }>): bool
   if (taken.length < chunk.length) s.queue.unshift(chunk.subarray(taken.length));
   s.input = COMMANDS;
   finishSkippedChunk(s, skip.last, skip.refusal);
-  return true;
-}
-
-const VERBS = [
-  'MAIL',
-  'RCPT',
-  'DATA',
-  'BDAT',
-  'RSET',
-  'NOOP',
-  'QUIT',
-  'EHLO',
-  'HELO',
-  'LHLO',
-  'VRFY',
-  'EXPN',
-  'HELP',
-  'AUTH',
-  'STARTTLS',
-];
-
-/**
- * The known verb a line begins with, compared octet by octet and case-insensitively as the
- * parser compares verbs, whatever follows it: a line can fail for not being UTF-8 at all, and a
- * BDAT whose separator or size is mangled is still a BDAT whose octets may follow.
- */
-export function verbAtStart(bytes: Uint8Array): string | undefined {
-  return VERBS.find((verb) => startsWith(bytes, verb));
-}
-
-function startsWith(bytes: Uint8Array, word: string): boolean {
-  if (bytes.length < word.length) return false;
-  for (let i = 0; i < word.length; i++) {
-    const b = bytes[i] as number;
-    if ((b >= 0x61 && b <= 0x7a ? b - 0x20 : b) !== word.charCodeAt(i)) return false;
-  }
   return true;
 }
