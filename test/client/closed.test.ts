@@ -2,17 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { SmtpClient } from '../../src/client/smtp-client.js';
 import type { EsmtpError } from '../../src/protocol/errors.js';
 import { memoryPair } from '../../src/transport/memory.js';
+import { errorOf } from '../helpers/error-of.js';
 import { ScriptedServer } from '../helpers/scripted-server.js';
 import { collectingServer } from '../helpers/server.js';
-
-async function errorOf(promise: Promise<unknown>): Promise<EsmtpError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as EsmtpError;
-  }
-  throw new Error('expected a failure');
-}
 
 const envelope = { from: 'a@example.com', to: ['b@example.org'] };
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SmtpClient, type SmtpClientOptions } from '../../src/client/smtp-client.js';
 import { type EsmtpError, SmtpError } from '../../src/protocol/errors.js';
+import { errorOf } from '../helpers/error-of.js';
 import { ScriptedServer } from '../helpers/scripted-server.js';
 
 /** Connects a client to a scripted server that greets with `extensions`. */
@@ -10,15 +11,6 @@ async function connected(extensions?: string[], options: SmtpClientOptions = {})
   const ehlo = await server.greet(extensions);
   const client = await connecting;
   return { server, client, ehlo };
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<EsmtpError | SmtpError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as EsmtpError | SmtpError;
-  }
-  throw new Error('expected a failure');
 }
 
 const plain = ['PIPELINING', 'SIZE 1000', 'ENHANCEDSTATUSCODES'];

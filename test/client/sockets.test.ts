@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SmtpClient } from '../../src/client/smtp-client.js';
 import type { EsmtpError } from '../../src/protocol/errors.js';
+import { errorOf } from '../helpers/error-of.js';
 
 /** A TCP server on 127.0.0.1 played by the test; it keeps every socket it accepts. */
 async function listening(
@@ -83,15 +84,6 @@ function drainedUntilClose(socket: Socket, ms = 10_000): Promise<number> {
     });
     socket.resume();
   });
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<EsmtpError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as EsmtpError;
-  }
-  throw new Error('expected a failure');
 }
 
 // Larger than what the kernel buffers of both ends of a loopback connection hold.

@@ -2,11 +2,11 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SmtpClient } from '../../src/client/smtp-client.js';
-import type { EsmtpError } from '../../src/protocol/errors.js';
 import { scramKeys } from '../../src/sasl/scram.js';
 import type { SmtpServerOptions } from '../../src/server/options.js';
 import type { SmtpServer } from '../../src/server/smtp-server.js';
 import { testCertificates } from '../helpers/certs.js';
+import { errorOf } from '../helpers/error-of.js';
 import { collectingServer } from '../helpers/server.js';
 
 const certs = testCertificates();
@@ -20,15 +20,6 @@ async function start(options: SmtpServerOptions = {}) {
   const { port } = await server.listen();
   cleanups.push(() => server.close({ timeout: 200 }));
   return { server: server as SmtpServer, delivered, port };
-}
-
-async function failure(promise: Promise<unknown>): Promise<EsmtpError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as EsmtpError;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('STARTTLS and AUTH against SmtpServer over TCP', () => {
@@ -63,7 +54,7 @@ describe('STARTTLS and AUTH against SmtpServer over TCP', () => {
   it('verifies certificates and names by default: an expired or wrong-name certificate is ETLS', async () => {
     for (const pair of [certs.expired, certs.wrongName]) {
       const { port } = await start({ tls: pair });
-      const error = await failure(
+      const error = await errorOf(
         SmtpClient.connect(`smtp://localhost:${port}`, { tls: 'required', tlsOptions: { ca: certs.ca } }),
       );
       expect(error.code).toBe('ETLS');
@@ -89,7 +80,7 @@ describe('STARTTLS and AUTH against SmtpServer over TCP', () => {
     const { server } = collectingServer();
     const { port } = await server.listen();
     await server.close();
-    expect((await failure(SmtpClient.connect(`smtp://127.0.0.1:${port}`, { tls: 'none' }))).code).toBe(
+    expect((await errorOf(SmtpClient.connect(`smtp://127.0.0.1:${port}`, { tls: 'none' }))).code).toBe(
       'ECONNECTION',
     );
   });
