@@ -176,7 +176,7 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
     const drained = new Promise<void>((resolve) => {
       this.drained = resolve;
     });
-    this.leave(undefined);
+    this.checkDrained();
     await Promise.all([stopped, drained]);
     clearTimeout(force);
     clearTimeout(kill);
@@ -215,13 +215,16 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
     if (channel.hasSubscribers) channel.publish(event);
   }
 
-  /** A connection from `address` is gone (undefined: none, only check whether all are). */
-  private leave(address: string | undefined): void {
-    if (address !== undefined) {
-      const count = (this.perAddress.get(address) ?? 1) - 1;
-      if (count <= 0) this.perAddress.delete(address);
-      else this.perAddress.set(address, count);
-    }
+  /** A connection from `address` is gone. */
+  private leave(address: string): void {
+    const count = (this.perAddress.get(address) ?? 1) - 1;
+    if (count <= 0) this.perAddress.delete(address);
+    else this.perAddress.set(address, count);
+    this.checkDrained();
+  }
+
+  /** While `close()` waits: it is over once every connection is gone. */
+  private checkDrained(): void {
     if (this.connectionCount === 0) this.drained?.();
   }
 

@@ -23,13 +23,15 @@ export async function upgradeToTls(
   const late = new Promise<string>((resolve) => {
     timer = setTimeout(() => resolve(`no handshake within ${timeout} ms`), timeout);
   });
+  // Why it failed, or undefined once the handshake is done.
   const done = startTls(tls.socketOptions(), true).then(
-    () => '',
+    () => undefined,
     (error: Error) => error.message,
   );
   const failure = await Promise.race([done, late]);
   clearTimeout(timer);
+  if (failure === undefined) return true;
   const { remoteAddress, remotePort } = transport.info;
-  if (failure !== '') logger.info({ remoteAddress, remotePort, error: failure }, 'TLS handshake failed');
-  return failure === '';
+  logger.info({ remoteAddress, remotePort, error: failure }, 'TLS handshake failed');
+  return false;
 }
