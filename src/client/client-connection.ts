@@ -95,6 +95,8 @@ export class ClientConnection {
 
   /** The next reply, within `timeout` milliseconds, or a typed error (the connection is then closed). */
   reply(timeout: number, signal?: AbortSignal): Promise<Reply> {
+    // Pipelined replies are mostly here already: no timer for those.
+    if (this.replies.length > 0) return Promise.resolve(this.take());
     return this.within(this.nextReply(), timeout, signal, `no reply from the server within ${timeout} ms`);
   }
 
@@ -137,6 +139,10 @@ export class ClientConnection {
         this.waiter = resolve;
       });
     }
+    return this.take();
+  }
+
+  private take(): Reply {
     this.asked = Math.max(0, this.asked - 1);
     return this.replies.shift() as Reply;
   }
