@@ -33,12 +33,21 @@ export function runHook(
   } catch (error) {
     return refusal(error, report);
   }
-  const settle = (value: unknown) =>
-    recipients !== undefined && Array.isArray(value)
-      ? outcomes(value, recipients, report)
-      : answer(value, report);
-  if (typeof (result as PromiseLike<unknown> | undefined)?.then !== 'function') return settle(result);
-  return Promise.resolve(result).then(settle, (error: unknown) => refusal(error, report));
+  // The synchronous path makes no closure: it is every command of a busy server.
+  if (typeof (result as PromiseLike<unknown> | undefined)?.then !== 'function') {
+    return settle(result, report, recipients);
+  }
+  return Promise.resolve(result).then(
+    (value) => settle(value, report, recipients),
+    (error: unknown) => refusal(error, report),
+  );
+}
+
+/** What a hook's value answers: per recipient when it is an array and there are recipients. */
+function settle(value: unknown, report: (error: unknown) => void, recipients: number | undefined) {
+  return recipients !== undefined && Array.isArray(value)
+    ? outcomes(value, recipients, report)
+    : answer(value, report);
 }
 
 /**
