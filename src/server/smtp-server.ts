@@ -124,10 +124,11 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
       this.connectionCount >= this.settings.connections || fromAddress >= this.settings.connectionsPerAddress;
     this.perAddress.set(address, fromAddress + 1);
     if (this.closing || over) {
-      this.settings.logger.info(
-        { remoteAddress: address, remotePort: transport.info.remotePort },
-        this.closing ? 'refused: shutting down' : 'refused: too many connections',
-      );
+      const logger = this.settings.logger;
+      if (logger !== silentLogger) {
+        const why = this.closing ? 'refused: shutting down' : 'refused: too many connections';
+        logger.info({ remoteAddress: address, remotePort: transport.info.remotePort }, why);
+      }
       this.refused.add(transport);
       transport.start({
         data: () => {},
