@@ -152,6 +152,9 @@ export function formatTlvs(tlvs: readonly ProxyTlv[]): { bytes: Uint8Array; crcA
 }
 
 function formatSsl(tlv: Extract<ProxyTlv, { type: 'SSL' }>): Uint8Array {
+  if (!isInteger(tlv.client, 0xff) || !isInteger(tlv.verify, 0xffffffff)) {
+    throw new TypeError('PROXY header: SSL client is an octet and verify a 32-bit number');
+  }
   const head = new Uint8Array(5);
   const view = new DataView(head.buffer);
   view.setUint8(0, tlv.client);
@@ -176,10 +179,14 @@ function formatSsl(tlv: Extract<ProxyTlv, { type: 'SSL' }>): Uint8Array {
 
 /** An `OTHER` TLV's code: an octet that no named type has (those are written by name). */
 function otherCode(code: number, named: Map<number, string>): number {
-  if (!Number.isInteger(code) || code < 0 || code > 255 || named.has(code)) {
+  if (!isInteger(code, 0xff) || named.has(code)) {
     throw new TypeError(`PROXY header: ${code} is not the code of an OTHER TLV`);
   }
   return code;
+}
+
+function isInteger(value: number, max: number): boolean {
+  return Number.isInteger(value) && value >= 0 && value <= max;
 }
 
 function latin1Bytes(text: string): Uint8Array {

@@ -292,9 +292,15 @@ describe('PROXY version 2 (the layout of the protocol text, 2.2)', () => {
       },
       tlvs: [],
     };
-    expect(() => formatProxyHeader(badAddress)).toThrow(TypeError);
-    expect(() =>
-      formatProxyHeader({ ...badAddress, tlvs: [{ type: 'OTHER', code: 0x02, value: new Uint8Array() }] }),
-    ).toThrow(TypeError);
+    expect(() => formatProxyHeader(badAddress)).toThrow(/"::1" is not an INET address/);
+    const unspec: ProxyHeader = { ...local, version: 2, command: 'PROXY' };
+    expect(formatProxyHeader(unspec)).toHaveLength(16);
+    const tlv = (t: ProxyHeader['tlvs'][number]) => () => formatProxyHeader({ ...unspec, tlvs: [t] });
+    expect(tlv({ type: 'OTHER', code: 0x02, value: new Uint8Array() })).toThrow(
+      /not the code of an OTHER TLV/,
+    );
+    expect(tlv({ type: 'SSL', client: 256, verify: 0, tlvs: [] })).toThrow(/SSL client is an octet/);
+    expect(tlv({ type: 'ALPN', value: 'h\u0100' })).toThrow(/not one octet a character/);
+    expect(tlv({ type: 'UNIQUE_ID', value: new Uint8Array(129) })).toThrow(/UNIQUE_ID over 128 octets/);
   });
 });
