@@ -67,9 +67,10 @@ describe('the built package', () => {
         'parseCommand parseCommandLine parseMailbox parsePath planEnvelope reply scramKeys',
       ].join(' '),
       [
-        'BdatChunk DotStuffer DotUnstuffer EsmtpError LineEndNormalizer LineReader Replies ReplyParser',
-        'SmtpError decodeXtext emptyCapabilities encodeReply encodeXtext formatCommand formatEhloReply',
-        'formatMailParameters formatPath formatRcptParameters isEnhancedCode isPositive parseCommand',
+        'BdatChunk DotStuffer DotUnstuffer EsmtpError LineEndNormalizer LineReader ProxyHeaderError',
+        'ProxyHeaderReader Replies ReplyParser SmtpError decodeXtext emptyCapabilities encodeReply',
+        'encodeXtext formatCommand formatEhloReply formatMailParameters formatPath formatProxyHeader',
+        'formatRcptParameters isEnhancedCode isPositive parseCommand',
         'parseCommandLine parseEhloReply parseMailParameters parseMailbox parsePath parseRcptParameters',
         'reply replyText',
       ].join(' '),

@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import { SmtpError } from '../protocol/errors.js';
 import { Replies } from '../protocol/replies.js';
 import { replyText } from '../protocol/reply.js';
+import { addressList } from '../server/address-list.js';
 import type { SessionInfo, SmtpServerOptions } from '../server/options.js';
 import { SmtpServer } from '../server/smtp-server.js';
 import { hostPort, integer, type Parsed, parseCommandLine, port, UsageError } from './args.js';
@@ -37,6 +38,8 @@ Runs an SMTP server that delivers every message it accepts to a Maildir.
   --auth-file FILE          the users for AUTH, one USER:PASS a line
   --allow-insecure-auth     offer AUTH without TLS; AUTH needs --tls-cert and --tls-key otherwise
   --bare-line-ends MODE     reject (default) or normalize messages with a bare CR or LF
+  --proxy-protocol CIDR[,CIDR...]   read a PROXY header (v1 or v2) from these load balancers
+                            and take the client's address from it; others are clients
   --verbose                 log every connection and every refusal, with its reason
   --trace                   log every command and reply line too (AUTH payloads redacted)
   --log-format FORMAT       text (default) or json: one JSON object per line
@@ -63,6 +66,7 @@ const OPTIONS = {
   'auth-file': { type: 'string' },
   'allow-insecure-auth': { type: 'boolean' },
   'bare-line-ends': { type: 'string' },
+  'proxy-protocol': { type: 'string' },
   verbose: { type: 'boolean' },
   trace: { type: 'boolean' },
   'log-format': { type: 'string' },
@@ -173,6 +177,16 @@ function serverOptions(values: Values, hostname: string, lmtp: boolean): SmtpSer
     if (mode !== 'reject' && mode !== 'normalize')
       throw new UsageError('--bare-line-ends is reject or normalize');
     options.bareLineEnds = mode;
+  }
+  const proxies = values['proxy-protocol'];
+  if (proxies !== undefined) {
+    const trusted = proxies.split(',').map((block) => block.trim());
+    try {
+      addressList(trusted, '--proxy-protocol');
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    options.proxyProtocol = { trusted };
   }
   const cert = values['tls-cert'];
   const key = values['tls-key'];

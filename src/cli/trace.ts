@@ -32,12 +32,13 @@ export function traceHeaders(options: {
   date: Date;
 }): string {
   const { session } = options;
+  // The client's address and port: behind a proxy (--proxy-protocol), those its header gave.
   const address = session.remoteAddress.replace(/^::ffff:/, '');
   const literal = address.includes(':') ? `[IPv6:${address}]` : `[${address}]`;
   const forClause = options.recipients.length === 1 ? `\r\n\tfor <${options.recipients[0]}>` : '';
   return (
     `Return-Path: <${options.from}>\r\n` +
-    `Received: from ${session.helo ?? 'unknown'} (${literal})\r\n` +
+    `Received: from ${session.helo ?? 'unknown'} (${literal}:${session.remotePort})\r\n` +
     `\tby ${options.hostname} (esmtp) with ${protocol(session, options.lmtp)} id ${options.id}${forClause};\r\n` +
     `\t${rfc5322Date(options.date)}\r\n`
   );

@@ -1,11 +1,12 @@
 /**
- * The two error types of esmtp.
+ * The error types of esmtp.
  *
  * - {@link SmtpError}: an SMTP reply as an error. A server hook throws one to refuse with that reply;
  *   a parser throws one carrying the reply a server should send; the client throws one when the
  *   server refused. `code` is the numeric reply code.
  * - {@link EsmtpError}: everything else that can go wrong on the client side, with a string `code`
  *   in the Node style (`ETIMEOUT`, `ETLS`, ...) to branch on.
+ * - {@link ProxyHeaderError}: a PROXY protocol header that could not be read.
  * @module
  */
 import { type Reply, reply, replyText } from './reply.js';
@@ -16,6 +17,7 @@ import { type Reply, reply, replyText } from './reply.js';
 // the other.
 const SMTP_ERROR = Symbol.for('esmtp.SmtpError');
 const ESMTP_ERROR = Symbol.for('esmtp.EsmtpError');
+const PROXY_HEADER_ERROR = Symbol.for('esmtp.ProxyHeaderError');
 
 /**
  * `instanceof` for a branded class: any object carrying the brand, from either build; a subclass
@@ -127,6 +129,39 @@ export class EsmtpError extends Error {
   }
 }
 
+/** The codes of {@link ProxyHeaderError}. */
+export type ProxyHeaderErrorCode =
+  /** The bytes do not begin with a PROXY header (neither `PROXY ` nor the version 2 signature). */
+  | 'ENOTPROXY'
+  /** The header breaks the grammar: a bad field, address, port, version, command, family or TLV. */
+  | 'EMALFORMED'
+  /** A version 1 line without its CRLF within 107 octets, or a version 2 header over the limit. */
+  | 'ETOOLONG'
+  /** A version 2 header whose CRC32C TLV does not match its bytes. */
+  | 'ECHECKSUM';
+
+/** A PROXY protocol header (version 1 or 2) that could not be read. Branch on `code`. */
+export class ProxyHeaderError extends Error {
+  /** Always `'ProxyHeaderError'`, so that logs and stack traces say what the error is. */
+  override readonly name = 'ProxyHeaderError';
+  /** The brand that `instanceof ProxyHeaderError` checks, the same in the ESM and CommonJS builds. */
+  declare readonly [PROXY_HEADER_ERROR]: true;
+  /** What was wrong: see {@link ProxyHeaderErrorCode}. */
+  readonly code: ProxyHeaderErrorCode;
+
+  constructor(code: ProxyHeaderErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+
+  /** `error instanceof ProxyHeaderError` holds for one from either build of the package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `instanceof` was asked about
+    return branded(ProxyHeaderError, PROXY_HEADER_ERROR, this, value);
+  }
+}
+
 // On the prototypes, so that every instance carries the brand at no cost per error.
 Object.defineProperty(SmtpError.prototype, SMTP_ERROR, { value: true });
 Object.defineProperty(EsmtpError.prototype, ESMTP_ERROR, { value: true });
+Object.defineProperty(ProxyHeaderError.prototype, PROXY_HEADER_ERROR, { value: true });

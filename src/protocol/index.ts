@@ -1,7 +1,8 @@
 /**
  * `esmtp/protocol`: the pure protocol layer. Command, reply, address and ESMTP parameter grammars,
- * the line reader, DATA dot-stuffing and unstuffing, BDAT chunk counting, xtext, and the two error
- * types. No I/O and no Node APIs: bytes and strings only, so it runs on every JavaScript runtime.
+ * the line reader, DATA dot-stuffing and unstuffing, BDAT chunk counting, xtext, PROXY protocol
+ * headers (versions 1 and 2), and the error types. No I/O and no Node APIs: bytes and strings
+ * only, so it runs on every JavaScript runtime.
  * @module esmtp/protocol
  */
 export { type Address, formatPath, type PathOptions, parseMailbox, parsePath } from './address.js';
@@ -23,7 +24,13 @@ export {
   formatEhloReply,
   parseEhloReply,
 } from './ehlo.js';
-export { EsmtpError, type EsmtpErrorCode, SmtpError } from './errors.js';
+export {
+  EsmtpError,
+  type EsmtpErrorCode,
+  ProxyHeaderError,
+  type ProxyHeaderErrorCode,
+  SmtpError,
+} from './errors.js';
 export { LineEndNormalizer } from './line-end-normalizer.js';
 export { type LineEvent, LineReader, type LineReaderOptions } from './line-reader.js';
 export {
@@ -38,6 +45,17 @@ export {
   type RcptKeyword,
   type RcptParameters,
 } from './parameters.js';
+export {
+  formatProxyHeader,
+  type ProxyAddresses,
+  type ProxyEndpoint,
+  type ProxyHeader,
+  type ProxyHeaderRead,
+  ProxyHeaderReader,
+  type ProxyHeaderReaderOptions,
+  type ProxySslTlv,
+  type ProxyTlv,
+} from './proxy-header.js';
 export { Replies, type ReplyName } from './replies.js';
 export { encodeReply, isEnhancedCode, isPositive, type Reply, reply, replyText } from './reply.js';
 export { ReplyParser, type ReplyParserOptions } from './reply-parser.js';

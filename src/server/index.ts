@@ -5,6 +5,7 @@ export type {
   DefaultState,
   HookAnswer,
   HookResult,
+  ProxyProtocolOptions,
   RecipientOutcomes,
   SaslMechanismName,
   ServerAuthOptions,
@@ -14,5 +15,6 @@ export type {
   SessionInfo,
   SmtpServerOptions,
 } from './options.js';
+export type { ProxyInfo, ProxySslInfo } from './proxy-info.js';
 export { type ListenOptions, SmtpServer, type SmtpServerEvents } from './smtp-server.js';
 export type { ServerTlsOptions, SniResolver } from './tls.js';

@@ -14,6 +14,7 @@ import type { Envelope, ResetReason } from '../session/server-events.js';
 import type { ServerLimits, ServerSessionOptions } from '../session/server-options.js';
 import type { Logger } from '../tracing/logger.js';
 import type { TlsDetails } from '../transport/transport.js';
+import type { ProxyInfo } from './proxy-info.js';
 import type { ServerTlsOptions } from './tls.js';
 
 /**
@@ -49,6 +50,11 @@ export interface SessionInfo<State = DefaultState> {
   readonly tls: TlsDetails | undefined;
   /** The transaction in progress. */
   readonly envelope: Envelope | undefined;
+  /**
+   * The proxy that relayed the connection with a PROXY header (see the `proxyProtocol` option):
+   * its own address and what its header said. Undefined for a connection that came without one.
+   */
+  readonly proxy: ProxyInfo | undefined;
 }
 
 /** The state of a connection when the server is not told its type. */
@@ -204,6 +210,26 @@ export interface ServerAuthOptions<State = DefaultState> {
   senderMustMatch?: boolean | ((from: Address | null, user: string) => boolean);
 }
 
+/**
+ * Connections relayed by load balancers that speak the PROXY protocol (HAProxy's, versions 1 and
+ * 2; nginx, Envoy, AWS NLB and others send it too).
+ */
+export interface ProxyProtocolOptions {
+  /**
+   * The proxies, as CIDR blocks (`10.0.0.0/8`, `2001:db8::/32`) or single addresses. A
+   * connection from one of them must begin with a PROXY header, and is then served as the
+   * client's: `session.remoteAddress`, the logs and the per-address limit see the client's
+   * address, `session.proxy` the proxy's. Anyone else is an ordinary client, whose `PROXY` line
+   * is an unknown command.
+   */
+  trusted: readonly string[];
+  /**
+   * Milliseconds a trusted peer has to send its whole header, however it trickles it in; one
+   * that has not, or sends an invalid header, is closed without a greeting. Default 5000.
+   */
+  timeout?: number;
+}
+
 export interface SmtpServerOptions<State = DefaultState>
   extends Omit<
       ServerSessionOptions,
@@ -228,6 +254,12 @@ export interface SmtpServerOptions<State = DefaultState>
   secure?: boolean;
   /** MAIL, RCPT, DATA, BDAT and AUTH before STARTTLS get 530 5.7.0. */
   requireTls?: boolean;
+  /**
+   * Read a PROXY header (versions 1 and 2) from the load balancers listed, before the greeting
+   * and before the TLS handshake of `secure`, and serve each of their connections as the
+   * client's. Off by default: without it a PROXY header is an unknown command.
+   */
+  proxyProtocol?: ProxyProtocolOptions;
   /** Offer AUTH. */
   auth?: ServerAuthOptions<State>;
   /** Offer and accept AUTH without TLS (default false: 538 5.7.11). For tests and trusted networks only. */

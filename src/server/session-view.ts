@@ -7,6 +7,8 @@
 import type { ServerSession } from '../session/server-session.js';
 import type { TlsDetails, Transport } from '../transport/transport.js';
 import type { SessionInfo } from './options.js';
+import { ProxiedTransport } from './proxied-transport.js';
+import type { ProxyInfo } from './proxy-info.js';
 
 /** What a view reads from its connection. */
 export interface Viewed {
@@ -58,5 +60,9 @@ export class SessionView<State> implements SessionInfo<State> {
   }
   get envelope() {
     return this.#connection.session.envelope;
+  }
+  get proxy(): ProxyInfo | undefined {
+    const transport = this.#connection.transport;
+    return transport instanceof ProxiedTransport ? transport.proxy : undefined;
   }
 }

@@ -7,7 +7,9 @@
 
 import { resolveServerOptions, type ServerSessionOptions } from '../session/server-options.js';
 import { type Logger, silentLogger } from '../tracing/logger.js';
+import { addressList } from './address-list.js';
 import type { SmtpServerOptions } from './options.js';
+import type { ProxyProtocolSettings } from './proxy-intake.js';
 import { offeredMechanisms } from './sasl-mechanisms.js';
 import { ServerTls } from './tls.js';
 
@@ -27,6 +29,8 @@ export interface ServerSettings {
   readonly connectionsPerAddress: number;
   /** The TLS setup, when certificates were given. */
   readonly tls: ServerTls | undefined;
+  /** The proxies whose connections begin with a PROXY header, when there are any. */
+  readonly proxyProtocol: ProxyProtocolSettings | undefined;
   /** Milliseconds before every AUTH failure reply. */
   readonly authFailureDelay: number;
   readonly logger: Logger;
@@ -70,7 +74,15 @@ export function serverSettings(options: SmtpServerOptions): ServerSettings {
     connections: limits.connections ?? 1000,
     connectionsPerAddress: limits.connectionsPerAddress ?? 50,
     tls: options.tls === undefined ? undefined : new ServerTls(options.tls),
+    proxyProtocol: proxyProtocol(options.proxyProtocol),
     authFailureDelay: options.auth?.failureDelay ?? 1000,
     logger: options.logger ?? silentLogger,
   };
+}
+
+function proxyProtocol(options: SmtpServerOptions['proxyProtocol']): ProxyProtocolSettings | undefined {
+  if (options === undefined) return undefined;
+  const timeout = options.timeout ?? 5000;
+  if (!(timeout > 0)) throw new TypeError('proxyProtocol.timeout must be a positive number of milliseconds');
+  return { trusted: addressList(options.trusted, 'proxyProtocol.trusted'), timeout };
 }

@@ -14,6 +14,7 @@ import { NodeTransport } from '../transport/node.js';
 import type { Transport } from '../transport/transport.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import type { DefaultState, SessionInfo, SmtpServerOptions } from './options.js';
+import { ProxyIntake } from './proxy-intake.js';
 import { type ServerSettings, serverSettings } from './settings.js';
 import type { ServerTlsOptions } from './tls.js';
 
@@ -57,6 +58,8 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
   private drained: (() => void) | undefined;
   private readonly perAddress = new Map<string, number>();
   private readonly host: ConnectionHost<State>;
+  /** Reads the PROXY headers of trusted proxies' connections (the `proxyProtocol` option). */
+  private readonly proxies: ProxyIntake | undefined;
   private server: Server | undefined;
   private closing = false;
 
@@ -70,6 +73,16 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
       hookError: (error, session) => this.reportError(error, session),
       closed: (connection) => this.forget(connection),
     };
+    const proxyProtocol = this.settings.proxyProtocol;
+    this.proxies =
+      proxyProtocol === undefined
+        ? undefined
+        : new ProxyIntake(
+            proxyProtocol,
+            this.settings.logger,
+            (transport) => this.handle(transport),
+            () => this.checkDrained(),
+          );
   }
 
   /** Starts listening; resolves once the port is bound. */
@@ -110,14 +123,16 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
    * holds a descriptor until it is gone.
    */
   get connectionCount(): number {
-    return this.connections.size + this.refused.size;
+    return this.connections.size + this.refused.size + (this.proxies?.pending.size ?? 0);
   }
 
   /**
    * Serves one connection on any transport (the Node listener uses this for each socket; tests and
-   * other runtimes hand in their own).
+   * other runtimes hand in their own). A trusted proxy's connection (`proxyProtocol`) comes back
+   * here once its PROXY header is read, with the client's address as `transport.info`.
    */
   handle(transport: Transport): void {
+    if (this.proxies?.expects(transport)) return this.proxies.read(transport);
     const address = transport.info.remoteAddress;
     const fromAddress = this.perAddress.get(address) ?? 0;
     const over =
@@ -173,6 +188,7 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
     const kill = setTimeout(() => {
       for (const connection of this.connections) connection.destroy();
       for (const transport of this.refused) transport.destroy();
+      for (const transport of this.proxies?.pending ?? []) transport.destroy();
     }, timeout);
     const drained = new Promise<void>((resolve) => {
       this.drained = resolve;

@@ -91,6 +91,11 @@ export class NodeTransport implements Transport {
     this.listen(secure);
   }
 
+  unshift(chunk: Uint8Array): void {
+    // A TLS socket made over this one reads what its buffer holds before anything new.
+    this.socket.unshift(chunk);
+  }
+
   private listen(socket: Socket): void {
     const handlers = this.handlers as TransportHandlers;
     socket.on('data', (chunk: Buffer) => handlers.data(chunk));

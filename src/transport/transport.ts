@@ -63,6 +63,12 @@ export interface Transport {
    * (Node: `tls.TLSSocket` options). Input must be paused and everything read before discarded.
    */
   startTls?(options: object, server: boolean): Promise<void>;
+  /**
+   * Puts octets already delivered back in front of the input, for `startTls()` to read them: the
+   * ClientHello that came in one read with a PROXY header. Optional: without it, such octets
+   * cannot be handed to TLS.
+   */
+  unshift?(chunk: Uint8Array): void;
   /** Starts delivering input to `handlers`. Called once. */
   start(handlers: TransportHandlers): void;
   /** Stops delivering input until `resume()`; the peer is slowed down by TCP flow control. */

@@ -97,6 +97,10 @@ describe('esmtp serve and esmtp send', () => {
       [['send', '--server', '--from', 'a@example.com'], "Option '--server' argument is ambiguous"],
       [['serve', '--quiet=yes'], "Option '--quiet' does not take an argument"],
       [['serve', 'extra'], 'unexpected argument extra'],
+      [
+        ['serve', '--proxy-protocol', '10.0.0.0/8,10.1.2.3/40'],
+        '--proxy-protocol: "10.1.2.3/40" is not an address or a CIDR block',
+      ],
     ] as const) {
       const run = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
       expect(run.status, args.join(' ')).toBe(2);
@@ -111,7 +115,7 @@ describe('esmtp serve and esmtp send', () => {
     expect(outcome.json.reply).toMatch(/^250 2\.0\.0/);
     const [delivered] = s.messages();
     expect(delivered).toMatch(
-      /^Return-Path: <alice@example\.com>\r\nReceived: from \[127\.0\.0\.1\] \(\[127\.0\.0\.1\]\)\r\n\tby mx\.test \(esmtp\) with ESMTP id \S+\r\n\tfor <bob@example\.org>;\r\n\t\w{3}, \d\d \w{3} \d{4} [\d:]{8} \+0000\r\n/,
+      /^Return-Path: <alice@example\.com>\r\nReceived: from \[127\.0\.0\.1\] \(\[127\.0\.0\.1\]:\d+\)\r\n\tby mx\.test \(esmtp\) with ESMTP id \S+\r\n\tfor <bob@example\.org>;\r\n\t\w{3}, \d\d \w{3} \d{4} [\d:]{8} \+0000\r\n/,
     );
     expect(withoutTrace(delivered as string)).toBe(message);
     expect(s.log()).toMatch(

@@ -125,7 +125,7 @@ describeWithPeer('a real Postfix relaying from esmtp send into esmtp serve', pos
     await vi.waitFor(() => expect(serve.messages(), log).toHaveLength(1), { timeout: 20_000, interval: 100 });
     const delivered = serve.messages()[0] as string;
     expect(delivered).toMatch(
-      /^Return-Path: <alice@example\.com>\r\nReceived: from relay\.test \(\[127\.0\.0\.1\]\)\r\n/,
+      /^Return-Path: <alice@example\.com>\r\nReceived: from relay\.test \(\[127\.0\.0\.1\]:\d+\)\r\n/,
     );
     // Under our trace headers comes Postfix's own Received header, then the message as sent.
     const afterOurs = withoutTrace(delivered);
