@@ -91,6 +91,10 @@ export const Replies = {
   pipeliningViolation: reply(554, '5.5.0', 'Data sent before the 354 reply; closing connection'),
   /** DATA or BDAT when no recipient was accepted. */
   noValidRecipients: reply(554, '5.5.1', 'No valid recipients'),
+  /** RCPT for a domain the server does not receive for, from a client that may not relay. */
+  relayDenied: reply(550, '5.7.1', 'Relaying denied'),
+  /** RCPT for a mailbox that does not exist in a domain the server receives for. */
+  noSuchUser: reply(550, '5.1.1', 'No such user here'),
 } as const satisfies Record<string, Reply>;
 
 /** The name of a standard reply. */

@@ -14,5 +14,11 @@ export type {
   SessionInfo,
   SmtpServerOptions,
 } from './options.js';
+export {
+  type RelayClients,
+  type RelayPolicy,
+  type RelayPolicyOptions,
+  relayPolicy,
+} from './relay-policy.js';
 export { type ListenOptions, SmtpServer, type SmtpServerEvents } from './smtp-server.js';
 export type { ServerTlsOptions, SniResolver } from './tls.js';
