@@ -52,6 +52,7 @@ export { type Credentials, type ScramKeys, scramKeys } from './sasl/index.js';
 // The server, its options, hooks and events.
 export {
   type AuthVerdict,
+  type ConnectionRateLimit,
   type DataAnswer,
   type DataHookResult,
   type DefaultState,

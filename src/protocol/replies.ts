@@ -47,6 +47,8 @@ export const Replies = {
   shuttingDown: reply(421, '4.3.2', 'Service shutting down, closing connection'),
   /** Over the connection limits; the connection closes. */
   tooManyConnections: reply(421, '4.7.0', 'Too many connections, try again later'),
+  /** Over `limits.connectionRate`: the client connected too often; the connection closes. */
+  connectionRateExceeded: reply(421, '4.7.0', 'Too many connections from your address, try again later'),
   /** Over the limit of invalid commands; the connection closes. */
   tooManyErrors: reply(421, '4.7.0', 'Too many errors, closing connection'),
   // 5xx: syntax and sequence

@@ -1,3 +1,4 @@
+export type { ConnectionRateLimit } from './connection-rate.js';
 export type {
   AuthVerdict,
   DataAnswer,

@@ -7,6 +7,7 @@
 
 import { resolveServerOptions, type ServerSessionOptions } from '../session/server-options.js';
 import { type Logger, silentLogger } from '../tracing/logger.js';
+import type { ConnectionRateLimit } from './connection-rate.js';
 import type { SmtpServerOptions } from './options.js';
 import { offeredMechanisms } from './sasl-mechanisms.js';
 import { ServerTls } from './tls.js';
@@ -25,6 +26,8 @@ export interface ServerSettings {
   };
   readonly connections: number;
   readonly connectionsPerAddress: number;
+  /** New connections per client and window, when limited. */
+  readonly connectionRate: ConnectionRateLimit | undefined;
   /** The TLS setup, when certificates were given. */
   readonly tls: ServerTls | undefined;
   /** Milliseconds before every AUTH failure reply. */
@@ -69,8 +72,20 @@ export function serverSettings(options: SmtpServerOptions): ServerSettings {
     },
     connections: limits.connections ?? 1000,
     connectionsPerAddress: limits.connectionsPerAddress ?? 50,
+    connectionRate: limits.connectionRate === undefined ? undefined : connectionRate(limits.connectionRate),
     tls: options.tls === undefined ? undefined : new ServerTls(options.tls),
     authFailureDelay: options.auth?.failureDelay ?? 1000,
     logger: options.logger ?? silentLogger,
   };
+}
+
+/** `limits.connectionRate`, checked: a limit that counts nothing would let every client in. */
+function connectionRate(limit: ConnectionRateLimit): ConnectionRateLimit {
+  const { connections, interval } = limit;
+  if (!(Number.isInteger(connections) && connections > 0 && interval > 0 && Number.isFinite(interval))) {
+    throw new RangeError(
+      `limits.connectionRate needs a positive whole number of connections and a positive interval in ms, got ${JSON.stringify(limit)}`,
+    );
+  }
+  return { connections, interval };
 }

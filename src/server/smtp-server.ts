@@ -13,9 +13,17 @@ import { type ConnectionEvent, channels } from '../tracing/wire.js';
 import { NodeTransport } from '../transport/node.js';
 import type { Transport } from '../transport/transport.js';
 import { Connection, type ConnectionHost } from './connection.js';
+import { ConnectionRate } from './connection-rate.js';
 import type { DefaultState, SessionInfo, SmtpServerOptions } from './options.js';
 import { type ServerSettings, serverSettings } from './settings.js';
 import type { ServerTlsOptions } from './tls.js';
+
+/** Why `handle()` refuses a connection: the reply, and the log line. */
+const REFUSED = {
+  closing: { reply: Replies.shuttingDown, why: 'refused: shutting down' },
+  over: { reply: Replies.tooManyConnections, why: 'refused: too many connections' },
+  rate: { reply: Replies.connectionRateExceeded, why: 'refused: connection rate' },
+} as const;
 
 /** Where {@link SmtpServer.listen} listens. */
 export interface ListenOptions {
@@ -56,6 +64,8 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
   /** Called when the last connection is gone, while `close()` waits for that. */
   private drained: (() => void) | undefined;
   private readonly perAddress = new Map<string, number>();
+  /** `limits.connectionRate`'s count, when it is set. */
+  private readonly rate: ConnectionRate | undefined;
   private readonly host: ConnectionHost<State>;
   private server: Server | undefined;
   private closing = false;
@@ -64,6 +74,8 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
     super();
     this.options = options;
     this.settings = serverSettings(options as SmtpServerOptions);
+    const rate = this.settings.connectionRate;
+    this.rate = rate === undefined ? undefined : new ConnectionRate(rate);
     this.host = {
       settings: this.settings,
       mockSecret: randomBytes(32),
@@ -122,12 +134,19 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
     const fromAddress = this.perAddress.get(address) ?? 0;
     const over =
       this.connectionCount >= this.settings.connections || fromAddress >= this.settings.connectionsPerAddress;
+    const tooOften = this.rate?.admit(address) === false; // every attempt counts, as with anvil
+    const refusal = this.closing
+      ? REFUSED.closing
+      : over
+        ? REFUSED.over
+        : tooOften
+          ? REFUSED.rate
+          : undefined;
     this.perAddress.set(address, fromAddress + 1);
-    if (this.closing || over) {
+    if (refusal !== undefined) {
       const logger = this.settings.logger;
       if (logger !== silentLogger) {
-        const why = this.closing ? 'refused: shutting down' : 'refused: too many connections';
-        logger.info({ remoteAddress: address, remotePort: transport.info.remotePort }, why);
+        logger.info({ remoteAddress: address, remotePort: transport.info.remotePort }, refusal.why);
       }
       this.refused.add(transport);
       transport.start({
@@ -137,9 +156,7 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
           this.leave(address);
         },
       });
-      void transport.write(
-        encodeReply(this.closing ? Replies.shuttingDown : Replies.tooManyConnections, { enhanced: false }),
-      );
+      void transport.write(encodeReply(refusal.reply, { enhanced: false }));
       transport.close(); // after the pending write, within the transport's closing deadline
       return;
     }
