@@ -51,6 +51,8 @@ export const Replies = {
   connectionRateExceeded: reply(421, '4.7.0', 'Too many connections from your address, try again later'),
   /** Over the limit of invalid commands; the connection closes. */
   tooManyErrors: reply(421, '4.7.0', 'Too many errors, closing connection'),
+  /** Over `limits.errors`: too many commands refused, of any kind; the connection closes. */
+  tooManyFailedCommands: reply(421, '4.7.0', 'Too many failed commands, closing connection'),
   // 5xx: syntax and sequence
   /** A verb the server does not know. */
   unrecognized: reply(500, '5.5.1', 'Command unrecognized'),

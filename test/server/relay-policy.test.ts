@@ -119,6 +119,23 @@ describe('relayPolicy: an MX for its own domains', () => {
   });
 });
 
+describe('limits.errors against a dictionary attack', () => {
+  it('unknown recipients, n of them, then 421 4.7.0, the connection closed, and a log line', async () => {
+    const lines: string[] = [];
+    const none = () => {};
+    const { client } = await inTransaction({
+      limits: { errors: 3 },
+      logger: { debug: none, warn: none, error: none, info: (_fields, message) => lines.push(message) },
+      onRcptTo: relayPolicy({ localDomains: ['example.com'], mailboxExists: async () => false }),
+    });
+    expect(await rcpts(client, 'aaron@example.com', 'abby@example.com')).toEqual(['550 5.1.1', '550 5.1.1']);
+    client.send('RCPT TO:<abe@example.com>\r\nRCPT TO:<abel@example.com>\r\n');
+    expect((await client.replies(2)).map(code)).toEqual(['550 5.1.1', '421 4.7.0']);
+    await client.closed();
+    expect(lines).toContain('refused: 421 4.7.0 Too many failed commands, closing connection');
+  });
+});
+
 describe('relayPolicy: a submission server', () => {
   const submission = {
     onRcptTo: relayPolicy({ relayFor: { authenticated: true, networks: ['10.0.0.0/8'] } }),
