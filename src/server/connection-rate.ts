@@ -80,8 +80,6 @@ export function clientKey(address: string): string {
   const groups = [...left, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...right];
   const numbers = groups.slice(0, dotted ? 6 : 8).map((group) => Number.parseInt(group, 16));
   if (dotted && numbers.slice(0, 5).every((n) => n === 0) && numbers[5] === 0xffff) return last;
-  return `${numbers
-    .slice(0, 4)
-    .map((n) => n.toString(16))
-    .join(':')}::/64`;
+  const prefix = numbers.slice(0, 4).map((n) => n.toString(16));
+  return `${prefix.join(':')}::/64`;
 }

@@ -24,6 +24,7 @@ const REFUSED = {
   over: { reply: Replies.tooManyConnections, why: 'refused: too many connections' },
   rate: { reply: Replies.connectionRateExceeded, why: 'refused: connection rate' },
 } as const;
+type Refused = (typeof REFUSED)[keyof typeof REFUSED];
 
 /** Where {@link SmtpServer.listen} listens. */
 export interface ListenOptions {
@@ -132,16 +133,7 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
   handle(transport: Transport): void {
     const address = transport.info.remoteAddress;
     const fromAddress = this.perAddress.get(address) ?? 0;
-    const over =
-      this.connectionCount >= this.settings.connections || fromAddress >= this.settings.connectionsPerAddress;
-    const tooOften = this.rate?.admit(address) === false; // every attempt counts, as with anvil
-    const refusal = this.closing
-      ? REFUSED.closing
-      : over
-        ? REFUSED.over
-        : tooOften
-          ? REFUSED.rate
-          : undefined;
+    const refusal = this.refusal(address, fromAddress);
     this.perAddress.set(address, fromAddress + 1);
     if (refusal !== undefined) {
       const logger = this.settings.logger;
@@ -199,6 +191,15 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
     clearTimeout(force);
     clearTimeout(kill);
     this.emit('close');
+  }
+
+  /** Why a new connection from `address` is refused, if it is. */
+  private refusal(address: string, fromAddress: number): Refused | undefined {
+    const tooOften = this.rate?.admit(address) === false; // every attempt counts, as with anvil
+    if (this.closing) return REFUSED.closing;
+    const { connections, connectionsPerAddress } = this.settings;
+    if (this.connectionCount >= connections || fromAddress >= connectionsPerAddress) return REFUSED.over;
+    return tooOften ? REFUSED.rate : undefined;
   }
 
   private accept(socket: Socket): void {
