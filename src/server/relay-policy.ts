@@ -55,9 +55,11 @@ export type RelayPolicy<State = DefaultState> = (
  * - a recipient elsewhere is taken only from a client that `relayFor` lets relay, and refused
  *   with 550 5.7.1 otherwise.
  *
- * Refusals are 550, the code RFC 5321 gives a recipient refused for policy (4.2.3; Appendix C
- * refuses relaying so), rather than Postfix's 554, which RFC 5321 reserves for a failed
- * transaction. The policy answers RCPT only: to refuse MAIL before AUTH as well (530 5.7.0), add
+ * Refusals are 550: RFC 5321 3.6.2 says a server that declines to relay for policy reasons
+ * SHOULD answer 550 (and 7.9 the same for any policy refusal at RCPT), where Postfix's default
+ * is 554, which RFC 5321 4.2.3 gives to a failed transaction rather than to one recipient. The
+ * enhanced codes are RFC 3463's: 5.7.1 delivery not authorized, 5.1.1 bad destination mailbox.
+ * The policy answers RCPT only: to refuse MAIL before AUTH as well (530 5.7.0), add
  * `requireAuth: true`.
  *
  * Use it as the hook (`onRcptTo: relayPolicy({ localDomains: ['example.com'] })`), or call it
