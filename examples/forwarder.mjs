@@ -1,17 +1,14 @@
 // A forwarder: receives mail for one domain and relays each message, as a stream, to another
-// server. It refuses every other recipient (no open relay), and acknowledges a message only once
-// the next server has accepted it.
+// server. relayPolicy refuses every other recipient with 550 5.7.1 (no open relay), and the
+// message is acknowledged only once the next server has accepted it.
 //   node examples/forwarder.mjs LISTEN_PORT NEXT_HOP_URL DOMAIN
-import { SmtpClient, SmtpError, SmtpServer } from 'esmtp';
+import { relayPolicy, SmtpClient, SmtpError, SmtpServer } from 'esmtp';
 
 const [port = '2526', nextHop = 'smtp://127.0.0.1:2525', domain = 'example.org'] = process.argv.slice(2);
 
 const server = new SmtpServer({
   hostname: 'forwarder.localhost',
-  async onRcptTo(to) {
-    if (to.domain.toLowerCase() !== domain)
-      throw new SmtpError(550, '5.7.1', `relaying to ${to.domain} denied`);
-  },
+  onRcptTo: relayPolicy({ localDomains: [domain] }),
   async onData(message, envelope) {
     const client = await SmtpClient.connect(nextHop, { tls: 'opportunistic' });
     try {

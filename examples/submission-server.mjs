@@ -1,8 +1,9 @@
 // A submission server: STARTTLS required, then AUTH (SCRAM-SHA-256, PLAIN or LOGIN) before MAIL,
-// and each user may only send as their own address.
+// each user may only send as their own address, and only authenticated users may send to other
+// domains (relayPolicy: 550 5.7.1 for anyone else, should requireAuth ever be dropped).
 //   TLS_CERT=cert.pem TLS_KEY=key.pem node examples/submission-server.mjs PORT user@example.com:password ...
 import { readFileSync } from 'node:fs';
-import { SmtpServer, scramKeys } from 'esmtp';
+import { relayPolicy, SmtpServer, scramKeys } from 'esmtp';
 
 const [port = '587', ...accounts] = process.argv.slice(2);
 const users = new Map();
@@ -24,6 +25,7 @@ const server = new SmtpServer({
     authenticate: (c) => c.mechanism === 'SCRAM-SHA-256' || users.get(c.username)?.password === c.password,
     senderMustMatch: true,
   },
+  onRcptTo: relayPolicy({ relayFor: { authenticated: true } }),
   async onData(message, envelope, session) {
     let size = 0;
     for await (const chunk of message) size += chunk.length;

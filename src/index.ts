@@ -57,6 +57,7 @@ export { type Credentials, type ScramKeys, scramKeys } from './sasl/index.js';
 // The server, its options, hooks and events.
 export {
   type AuthVerdict,
+  type ConnectionRateLimit,
   type DataAnswer,
   type DataHookResult,
   type DefaultState,
@@ -67,6 +68,10 @@ export {
   type ProxyProtocolOptions,
   type ProxySslInfo,
   type RecipientOutcomes,
+  type RelayClients,
+  type RelayPolicy,
+  type RelayPolicyOptions,
+  relayPolicy,
   type SaslMechanismName,
   type ServerAuthOptions,
   type ServerConnectionLimits,

@@ -107,7 +107,7 @@ describe('examples/ run against the built package', () => {
       );
       await client.quit();
       expect(result.accepted).toEqual(['b@example.org']);
-      expect(result.rejected[0]?.reply.code).toBe(550);
+      expect(result.rejected[0]?.reply).toMatchObject({ code: 550, enhanced: '5.7.1' });
       expect(delivered[0]?.body).toBe('Subject: fwd\r\n\r\nrelay me\r\n');
       expect(delivered[0]?.envelope.recipients.map((r) => r.address.address)).toEqual(['b@example.org']);
       await vi.waitFor(() =>

@@ -64,7 +64,7 @@ describe('the built package', () => {
       [
         'ClientSession DotStuffer DotUnstuffer EsmtpError LineReader NodeTransport Replies ReplyParser',
         'ServerSession SmtpClient SmtpError SmtpServer encodeReply formatCommand formatPath memoryPair',
-        'parseCommand parseCommandLine parseMailbox parsePath planEnvelope reply scramKeys',
+        'parseCommand parseCommandLine parseMailbox parsePath planEnvelope relayPolicy reply scramKeys',
       ].join(' '),
       [
         'BdatChunk DotStuffer DotUnstuffer EsmtpError LineEndNormalizer LineReader ProxyHeaderError',

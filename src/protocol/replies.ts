@@ -47,8 +47,12 @@ export const Replies = {
   shuttingDown: reply(421, '4.3.2', 'Service shutting down, closing connection'),
   /** Over the connection limits; the connection closes. */
   tooManyConnections: reply(421, '4.7.0', 'Too many connections, try again later'),
+  /** Over `limits.connectionRate`: the client connected too often; the connection closes. */
+  connectionRateExceeded: reply(421, '4.7.0', 'Too many connections from your address, try again later'),
   /** Over the limit of invalid commands; the connection closes. */
   tooManyErrors: reply(421, '4.7.0', 'Too many errors, closing connection'),
+  /** Over `limits.errors`: too many commands refused, of any kind; the connection closes. */
+  tooManyFailedCommands: reply(421, '4.7.0', 'Too many failed commands, closing connection'),
   // 5xx: syntax and sequence
   /** A verb the server does not know. */
   unrecognized: reply(500, '5.5.1', 'Command unrecognized'),
@@ -91,6 +95,10 @@ export const Replies = {
   pipeliningViolation: reply(554, '5.5.0', 'Data sent before the 354 reply; closing connection'),
   /** DATA or BDAT when no recipient was accepted. */
   noValidRecipients: reply(554, '5.5.1', 'No valid recipients'),
+  /** RCPT for a domain the server does not receive for, from a client that may not relay. */
+  relayDenied: reply(550, '5.7.1', 'Relaying denied'),
+  /** RCPT for a mailbox that does not exist in a domain the server receives for. */
+  noSuchUser: reply(550, '5.1.1', 'No such user here'),
 } as const satisfies Record<string, Reply>;
 
 /** The name of a standard reply. */

@@ -1,3 +1,4 @@
+export type { ConnectionRateLimit } from './connection-rate.js';
 export type {
   AuthVerdict,
   DataAnswer,
@@ -16,5 +17,11 @@ export type {
   SmtpServerOptions,
 } from './options.js';
 export type { ProxyInfo, ProxySslInfo } from './proxy-info.js';
+export {
+  type RelayClients,
+  type RelayPolicy,
+  type RelayPolicyOptions,
+  relayPolicy,
+} from './relay-policy.js';
 export { type ListenOptions, SmtpServer, type SmtpServerEvents } from './smtp-server.js';
 export type { ServerTlsOptions, SniResolver } from './tls.js';

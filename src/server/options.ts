@@ -14,6 +14,7 @@ import type { Envelope, ResetReason } from '../session/server-events.js';
 import type { ServerLimits, ServerSessionOptions } from '../session/server-options.js';
 import type { Logger } from '../tracing/logger.js';
 import type { TlsDetails } from '../transport/transport.js';
+import type { ConnectionRateLimit } from './connection-rate.js';
 import type { ProxyInfo } from './proxy-info.js';
 import type { ServerTlsOptions } from './tls.js';
 
@@ -137,6 +138,14 @@ export interface ServerConnectionLimits extends ServerLimits {
   connections?: number;
   /** Connections at once from one address. Default 50. */
   connectionsPerAddress?: number;
+  /**
+   * New connections one client may open in `interval` milliseconds, as Postfix's
+   * `smtpd_client_connection_rate_limit`: more get 421 4.7.0 and are closed until the window that
+   * its first connection opened ends. Every connection counts, refused or not. A client is an IPv4
+   * address, or the /64 network of an IPv6 address (one subscriber's). Default: no limit, as in
+   * Postfix; a public server might take `{ connections: 60, interval: 60_000 }`.
+   */
+  connectionRate?: ConnectionRateLimit;
 }
 
 /** How long the server waits for the client and for its own hooks, in milliseconds. */

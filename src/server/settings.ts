@@ -8,6 +8,7 @@
 import { resolveServerOptions, type ServerSessionOptions } from '../session/server-options.js';
 import { type Logger, silentLogger } from '../tracing/logger.js';
 import { addressList } from './address-list.js';
+import type { ConnectionRateLimit } from './connection-rate.js';
 import type { SmtpServerOptions } from './options.js';
 import type { ProxyProtocolSettings } from './proxy-intake.js';
 import { offeredMechanisms } from './sasl-mechanisms.js';
@@ -27,6 +28,8 @@ export interface ServerSettings {
   };
   readonly connections: number;
   readonly connectionsPerAddress: number;
+  /** New connections per client and window, when limited. */
+  readonly connectionRate: ConnectionRateLimit | undefined;
   /** The TLS setup, when certificates were given. */
   readonly tls: ServerTls | undefined;
   /** The proxies whose connections begin with a PROXY header, when there are any. */
@@ -73,6 +76,7 @@ export function serverSettings(options: SmtpServerOptions): ServerSettings {
     },
     connections: limits.connections ?? 1000,
     connectionsPerAddress: limits.connectionsPerAddress ?? 50,
+    connectionRate: limits.connectionRate === undefined ? undefined : connectionRate(limits.connectionRate),
     tls: options.tls === undefined ? undefined : new ServerTls(options.tls),
     proxyProtocol: proxyProtocol(options.proxyProtocol),
     authFailureDelay: options.auth?.failureDelay ?? 1000,
@@ -85,4 +89,15 @@ function proxyProtocol(options: SmtpServerOptions['proxyProtocol']): ProxyProtoc
   const timeout = options.timeout ?? 5000;
   if (!(timeout > 0)) throw new TypeError('proxyProtocol.timeout must be a positive number of milliseconds');
   return { trusted: addressList(options.trusted, 'proxyProtocol.trusted'), timeout };
+}
+
+/** `limits.connectionRate`, checked: a limit that counts nothing would let every client in. */
+function connectionRate(limit: ConnectionRateLimit): ConnectionRateLimit {
+  const { connections, interval } = limit;
+  if (!(Number.isInteger(connections) && connections > 0 && interval > 0 && Number.isFinite(interval))) {
+    throw new RangeError(
+      `limits.connectionRate needs a positive whole number of connections and a positive interval in ms, got ${JSON.stringify(limit)}`,
+    );
+  }
+  return { connections, interval };
 }

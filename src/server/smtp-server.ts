@@ -13,10 +13,19 @@ import { type ConnectionEvent, channels } from '../tracing/wire.js';
 import { NodeTransport } from '../transport/node.js';
 import type { Transport } from '../transport/transport.js';
 import { Connection, type ConnectionHost } from './connection.js';
+import { ConnectionRate } from './connection-rate.js';
 import type { DefaultState, SessionInfo, SmtpServerOptions } from './options.js';
 import { ProxyIntake } from './proxy-intake.js';
 import { type ServerSettings, serverSettings } from './settings.js';
 import type { ServerTlsOptions } from './tls.js';
+
+/** Why `handle()` refuses a connection: the reply, and the log line. */
+const REFUSED = {
+  closing: { reply: Replies.shuttingDown, why: 'refused: shutting down' },
+  over: { reply: Replies.tooManyConnections, why: 'refused: too many connections' },
+  rate: { reply: Replies.connectionRateExceeded, why: 'refused: connection rate' },
+} as const;
+type Refused = (typeof REFUSED)[keyof typeof REFUSED];
 
 /** Where {@link SmtpServer.listen} listens. */
 export interface ListenOptions {
@@ -57,6 +66,8 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
   /** Called when the last connection is gone, while `close()` waits for that. */
   private drained: (() => void) | undefined;
   private readonly perAddress = new Map<string, number>();
+  /** `limits.connectionRate`'s count, when it is set. */
+  private readonly rate: ConnectionRate | undefined;
   private readonly host: ConnectionHost<State>;
   /** Reads the PROXY headers of trusted proxies' connections (the `proxyProtocol` option). */
   private readonly proxies: ProxyIntake | undefined;
@@ -67,6 +78,8 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
     super();
     this.options = options;
     this.settings = serverSettings(options as SmtpServerOptions);
+    const rate = this.settings.connectionRate;
+    this.rate = rate === undefined ? undefined : new ConnectionRate(rate);
     this.host = {
       settings: this.settings,
       mockSecret: randomBytes(32),
@@ -135,14 +148,12 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
     if (this.proxies?.expects(transport)) return this.proxies.read(transport);
     const address = transport.info.remoteAddress;
     const fromAddress = this.perAddress.get(address) ?? 0;
-    const over =
-      this.connectionCount >= this.settings.connections || fromAddress >= this.settings.connectionsPerAddress;
+    const refusal = this.refusal(address, fromAddress);
     this.perAddress.set(address, fromAddress + 1);
-    if (this.closing || over) {
+    if (refusal !== undefined) {
       const logger = this.settings.logger;
       if (logger !== silentLogger) {
-        const why = this.closing ? 'refused: shutting down' : 'refused: too many connections';
-        logger.info({ remoteAddress: address, remotePort: transport.info.remotePort }, why);
+        logger.info({ remoteAddress: address, remotePort: transport.info.remotePort }, refusal.why);
       }
       this.refused.add(transport);
       transport.start({
@@ -152,9 +163,7 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
           this.leave(address);
         },
       });
-      void transport.write(
-        encodeReply(this.closing ? Replies.shuttingDown : Replies.tooManyConnections, { enhanced: false }),
-      );
+      void transport.write(encodeReply(refusal.reply, { enhanced: false }));
       transport.close(); // after the pending write, within the transport's closing deadline
       return;
     }
@@ -198,6 +207,15 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
     clearTimeout(force);
     clearTimeout(kill);
     this.emit('close');
+  }
+
+  /** Why a new connection from `address` is refused, if it is. */
+  private refusal(address: string, fromAddress: number): Refused | undefined {
+    const tooOften = this.rate?.admit(address) === false; // every attempt counts, as with anvil
+    if (this.closing) return REFUSED.closing;
+    const { connections, connectionsPerAddress } = this.settings;
+    if (this.connectionCount >= connections || fromAddress >= connectionsPerAddress) return REFUSED.over;
+    return tooOften ? REFUSED.rate : undefined;
   }
 
   private accept(socket: Socket): void {

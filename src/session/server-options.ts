@@ -42,6 +42,13 @@ export interface ServerLimits {
    * TLS or AUTH. Default 10.
    */
   invalidCommands?: number;
+  /**
+   * Replies of 4xx or 5xx of any kind before 421 4.7.0 and close, as Postfix's
+   * `smtpd_hard_error_limit`: client errors, and refusals too (unknown recipients, refused senders
+   * and messages), so that a dictionary attack with RCPT ends. A message accepted starts the count
+   * again. Default 20.
+   */
+  errors?: number;
 }
 
 /** What the session needs to know of AUTH (RFC 4954); checking credentials is the driver's. */
@@ -118,6 +125,8 @@ export interface ResolvedServerOptions {
   readonly commandLineLength: number;
   /** Client errors before 421 and close (default 10). */
   readonly invalidCommands: number;
+  /** Replies of 4xx or 5xx without a message accepted, before 421 and close (default 20). */
+  readonly errors: number;
   /** A message with a bare CR or LF is refused (`reject`, default) or has them made CRLF (`normalize`). */
   readonly bareLineEnds: 'reject' | 'normalize';
   /** A bare LF ends a command line (default false: 500 5.5.2). */
@@ -163,6 +172,7 @@ export function resolveServerOptions(options: ServerSessionOptions): ResolvedSer
     recipients: positive(limits.recipients, 100, 'limits.recipients'),
     commandLineLength: positive(limits.commandLineLength, 4096, 'limits.commandLineLength'),
     invalidCommands: positive(limits.invalidCommands, 10, 'limits.invalidCommands'),
+    errors: positive(limits.errors, 20, 'limits.errors'),
     bareLineEnds: options.bareLineEnds ?? 'reject',
     acceptBareLfInCommands: options.acceptBareLfInCommands ?? false,
     allowEarlyData: options.allowEarlyData ?? false,

@@ -23,6 +23,8 @@ const commands = {
 type Name = keyof typeof commands;
 
 const ERROR_LIMIT = 5;
+/** `limits.errors`: every 4xx and 5xx reply counts, policy refusals too, until a message is accepted. */
+const FAILURE_LIMIT = 8;
 const RECIPIENT_LIMIT = 3;
 
 /** A small reference model of RFC 5321 sequencing: the reply codes a session must give. */
@@ -34,21 +36,34 @@ function model(names: readonly Name[]): number[] {
   let rcpts = 0;
   let attempts = 0;
   let errors = 0;
+  let failures = 0;
   let closed = false;
-  const error = (code: number) => {
+  const refuse = (code: number) => {
     out.push(code);
+    failures++;
+  };
+  const error = (code: number) => {
+    refuse(code);
     if (++errors >= ERROR_LIMIT) {
       out.push(421);
       closed = true;
     }
   };
+  /** Before each command line: over the failure limit, 421 and close. */
+  const failedTooOften = () => {
+    if (!closed && failures >= FAILURE_LIMIT) {
+      out.push(421);
+      closed = true;
+    }
+    return closed;
+  };
   /** A message that was refused is read as command lines: `body` is unknown, `.` is no command. */
   const bodyAsCommands = () => {
-    error(500);
-    if (!closed) error(500);
+    if (!failedTooOften()) error(500);
+    if (!failedTooOften()) error(500);
   };
   for (const name of names) {
-    if (closed) break;
+    if (failedTooOften()) break;
     switch (name) {
       case 'ehlo':
       case 'helo':
@@ -75,8 +90,8 @@ function model(names: readonly Name[]): number[] {
         if (!mail) error(503);
         else {
           attempts++;
-          if (rcpts >= RECIPIENT_LIMIT) out.push(452);
-          else if (name === 'rcptRefused') out.push(550);
+          if (rcpts >= RECIPIENT_LIMIT) refuse(452);
+          else if (name === 'rcptRefused') refuse(550);
           else {
             rcpts++;
             out.push(250);
@@ -87,10 +102,11 @@ function model(names: readonly Name[]): number[] {
       case 'bdat': {
         const refusal = !mail ? 503 : rcpts === 0 ? (attempts > 0 ? 554 : 503) : 0;
         if (refusal === 503) error(503);
-        else if (refusal === 554) out.push(554);
+        else if (refusal === 554) refuse(554);
         if (refusal === 0) {
           if (name === 'data') out.push(354);
           out.push(250);
+          failures = 0; // a message accepted starts the count again
           mail = false;
         } else if (name === 'data' && !closed) bodyAsCommands();
         break;
@@ -111,6 +127,7 @@ function model(names: readonly Name[]): number[] {
         break;
     }
   }
+  failedTooOften(); // the session says 421 at once, without waiting for another command
   return out;
 }
 
@@ -119,7 +136,7 @@ function run(names: readonly Name[], cuts: readonly number[]): number[] {
   const session = new ServerSession({
     hostname: 'mx.test',
     allowEarlyData: true, // the model sends each body right after its DATA
-    limits: { invalidCommands: ERROR_LIMIT, recipients: RECIPIENT_LIMIT },
+    limits: { invalidCommands: ERROR_LIMIT, errors: FAILURE_LIMIT, recipients: RECIPIENT_LIMIT },
   });
   const codes: number[] = [];
   const greeting = session.greeting();
@@ -148,6 +165,25 @@ describe('ServerSession against a reference model (RFC 5321 4.1.4, 3.3)', () => 
       }),
       { numRuns: 3000 },
     );
+  });
+
+  it('property: refusals of every kind end the session at limits.errors, unless a message got through', () => {
+    // Mostly recipients, many refused: a dictionary attack, with some mail delivered between.
+    const probing = fc.oneof(
+      { arbitrary: fc.constantFrom<Name>('rcptRefused', 'rcpt', 'mail'), weight: 6 },
+      { arbitrary: fc.constantFrom(...(Object.keys(commands) as Name[])), weight: 1 },
+    );
+    const names = fc.array(probing, { minLength: 12, maxLength: 40 }).map((n): Name[] => ['ehlo', ...n]);
+    let reached = 0;
+    fc.assert(
+      fc.property(names, cutsArb, (names, cuts) => {
+        const codes = run(names, cuts);
+        expect(codes).toEqual(model(names));
+        if (codes.filter((c) => c >= 400 && c !== 421).length >= FAILURE_LIMIT) reached++;
+      }),
+      { numRuns: 1000 },
+    );
+    expect(reached).toBeGreaterThan(100); // runs with as many refusals as the limit: many, not one by chance
   });
 
   it('property: the chunking never changes the replies', () => {

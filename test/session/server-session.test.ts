@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Replies } from '../../src/protocol/replies.js';
 import { encodeBase64 } from '../../src/sasl/base64.js';
-import { SessionDriver } from '../helpers/session-driver.js';
+import type { ServerSession } from '../../src/session/server-session.js';
+import { type Decision, SessionDriver } from '../helpers/session-driver.js';
 
 const ENVELOPE = ['EHLO c.example', 'MAIL FROM:<a@example.com>', 'RCPT TO:<b@example.org>'];
 const plain = (user: string, password: string) =>
@@ -127,6 +128,70 @@ describe('ServerSession, driven synchronously', () => {
       expect(
         d.commands('BOGUS', 'RCPT TO:<b@example.org>', `NOOP ${'x'.repeat(5000)}`, 'MAIL FROM:<a@b>'),
       ).toEqual(['500 5.5.1', '530 5.7.0', '500 5.5.6', '530 5.7.0', '421 4.7.0', 'close']);
+    });
+  });
+
+  describe('limits.errors: every 4xx and 5xx counts (Postfix smtpd_hard_error_limit)', () => {
+    /** Accepts everything but recipients whose local part starts with `no`: 550 5.1.1. */
+    const unknownUsers = (decision: Decision, session: ServerSession) => {
+      if (decision.type === 'rcpt' && decision.to.localPart.startsWith('no'))
+        session.reject(Replies.noSuchUser);
+      else if (decision.type !== 'auth') session.accept();
+    };
+    const probe = (n: number) => Array.from({ length: n }, (_, i) => `RCPT TO:<no${i}@example.org>`);
+
+    it('a dictionary attack ends: 20 unknown recipients (the default), then 421 4.7.0 at once', () => {
+      const d = new SessionDriver({}, unknownUsers);
+      d.commands('EHLO c.example', 'MAIL FROM:<a@example.com>');
+      expect(d.replies(d.commands(...probe(19)))).toEqual(Array(19).fill('550 5.1.1'));
+      expect(d.session.closed).toBe(false);
+      expect(d.commands(...probe(1))).toEqual([
+        'rcpt <no0@example.org>',
+        '550 5.1.1',
+        '421 4.7.0',
+        'reset aborted',
+        'close',
+      ]);
+    });
+
+    it('counts client errors and refusals of policy together, up to the limit given', () => {
+      const d = new SessionDriver({ limits: { errors: 4, recipients: 1 } }, unknownUsers);
+      expect(d.commands('EHLO c.example', 'RCPT TO:<b@example.org>', 'MAIL FROM:<a@example.com>')).toContain(
+        '503 5.5.1',
+      );
+      expect(
+        d.replies(
+          d.commands('RCPT TO:<b@example.org>', 'RCPT TO:<c@example.org>', 'RCPT TO:<no@example.org>'),
+        ),
+      ).toEqual(['250 2.1.5', '452 4.5.3', '452 4.5.3']);
+      expect(d.replies(d.commands('MAIL FROM:<a@example.com>'))).toEqual(['503 5.5.1', '421 4.7.0']);
+    });
+
+    it('pipelined, the 421 comes after the reply that reached the limit, and what follows is not read', () => {
+      const d = new SessionDriver({ limits: { errors: 3 } }, unknownUsers);
+      d.commands('EHLO c.example', 'MAIL FROM:<a@example.com>');
+      expect(d.replies(d.lines(...probe(3), 'RCPT TO:<b@example.org>', 'DATA'))).toEqual([
+        '550 5.1.1',
+        '550 5.1.1',
+        '550 5.1.1',
+        '421 4.7.0',
+      ]);
+    });
+
+    it('a message accepted starts the count again; one refused does not', () => {
+      const d = new SessionDriver({ limits: { errors: 3, messageSize: 10 } }, unknownUsers);
+      d.commands(
+        'EHLO c.example',
+        'MAIL FROM:<a@example.com>',
+        'RCPT TO:<b@example.org>',
+        ...probe(2),
+        'DATA',
+      );
+      expect(d.replies(d.send('hello\r\n.\r\n'))).toEqual(['250 2.0.0']);
+      d.commands('MAIL FROM:<a@example.com>', 'RCPT TO:<b@example.org>', ...probe(2), 'DATA');
+      expect(d.session.closed).toBe(false);
+      expect(d.replies(d.send(`${'x'.repeat(20)}\r\n.\r\n`))).toEqual(['552 5.3.4', '421 4.7.0']);
+      expect(d.session.closed).toBe(true);
     });
   });
 

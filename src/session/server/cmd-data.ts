@@ -1,7 +1,8 @@
 /**
  * DATA (RFC 5321 4.1.1.4) and BDAT (RFC 3030): the message, from its first byte to the decision
  * on it. A refused BDAT still has its octets read past; a refused chunk before the last makes the
- * client's pipelined BDATs behind it get the same reply, uncounted (RFC 3030 4.2).
+ * client's pipelined BDATs behind it get the same reply, uncounted by either error limit (RFC 3030
+ * 4.2).
  * @module
  */
 import { BdatChunk } from '../../protocol/bdat.js';
@@ -89,8 +90,11 @@ export function finishMessagePart(s: SessionCore, message: MessageState): void {
 
 /** A refused BDAT chunk has been read past. */
 export function finishSkippedChunk(s: SessionCore, last: boolean, refusal: Refusal): void {
-  if (last && s.transaction.type === 'chunks-refused') s.transaction = IDLE;
-  s.refuse(refusal);
+  if (s.transaction.type !== 'chunks-refused') return s.refuse(refusal);
+  if (last) s.transaction = IDLE;
+  // The refusal of the chunk this one was pipelined behind, again: one message refused, counted
+  // once, against no limit a second time.
+  s.emit(s.replyEvent(refusal.reply));
 }
 
 /** How many replies the message's outcome takes: with LMTP one per recipient, in order (RFC 2033 4.2). */

@@ -1,6 +1,6 @@
 /**
  * The state of one server session and the transitions every command shares: replies, refusals
- * and the error limit, questions to the driver, the end of a transaction, closing.
+ * and the error limits, questions to the driver, the end of a transaction, closing.
  * @module
  */
 import type { ParseCommandOptions } from '../../protocol/commands.js';
@@ -40,6 +40,8 @@ export class SessionCore {
   secure: boolean;
   /** Client errors so far, against `limits.invalidCommands`. */
   errors = 0;
+  /** Replies of 4xx and 5xx since the session began or a message was accepted, against `limits.errors`. */
+  failures = 0;
   authFailures = 0;
   /** Emits body bytes: made once, not per chunk of input. */
   readonly emitData = (bytes: Uint8Array): void => {
@@ -104,6 +106,7 @@ export class SessionCore {
   }
 
   reply(r: Reply): void {
+    if (r.code >= 400) this.failures++;
     this.emit(this.replyEvent(r));
   }
 

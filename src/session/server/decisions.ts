@@ -51,12 +51,14 @@ export function settleMessage(s: SessionCore, outcomes: readonly Reply[]): void 
   }
   s.input = COMMANDS;
   for (const outcome of outcomes) s.reply(outcome);
+  if (outcomes.some((outcome) => outcome.code < 300)) s.failures = 0; // delivered to someone
   s.endTransaction('message');
 }
 
 /** The same outcome for every reply the message takes: with LMTP, every recipient's. */
 function settleAlike(s: SessionCore, outcome: Reply): void {
   for (let n = outcomeCount(s); n > 0; n--) s.reply(outcome);
+  if (outcome.code < 300) s.failures = 0; // a client that delivers mail is not probing
   s.endTransaction('message');
 }
 

@@ -5,6 +5,7 @@
  */
 import { type Command, parseCommandLine, type Verb, verbAtStart } from '../../protocol/commands.js';
 import { SmtpError } from '../../protocol/errors.js';
+import { Replies } from '../../protocol/replies.js';
 import type { Reply } from '../../protocol/reply.js';
 import { authResponse } from './cmd-auth.js';
 import { finishMessagePart, finishSkippedChunk } from './cmd-data.js';
@@ -26,6 +27,13 @@ export function step(s: SessionCore): boolean {
   const input = s.input;
   switch (input.type) {
     case 'commands':
+      // As Postfix checks its hard error limit: before the next command, however the last ended.
+      if (s.failures >= s.options.errors) {
+        s.reply(Replies.tooManyFailedCommands);
+        s.close();
+        return true;
+      }
+      return readLine(s, input);
     case 'auth-response':
       return readLine(s, input);
     case 'message':

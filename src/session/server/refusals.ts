@@ -1,8 +1,8 @@
 /**
- * Refusals tagged by type: a client error counts against `limits.invalidCommands` (Postfix's hard
- * error limit), a refusal of policy does not. The tag travels with the reply, so whoever emits a
- * refusal later (the end of a skipped BDAT chunk, say) counts it as it was meant, without
- * comparing replies.
+ * Refusals tagged by type: a client error counts against `limits.invalidCommands`, a refusal of
+ * policy does not (both count against `limits.errors`, as every 4xx and 5xx reply does). The tag
+ * travels with the reply, so whoever emits a refusal later (the end of a skipped BDAT chunk, say)
+ * counts it as it was meant, without comparing replies.
  * @module
  */
 import { Replies } from '../../protocol/replies.js';
