@@ -45,6 +45,7 @@ export {
   type Reply,
   ReplyParser,
   reply,
+  type SendProgress,
   SmtpError,
 } from './protocol/index.js';
 // What the server's `auth.authenticate` is given, and the keys its `auth.scramKeys` returns.

@@ -8,7 +8,7 @@ import { hostname as osHostname } from 'node:os';
 import { connect as tlsConnect } from 'node:tls';
 import { isDomainOrLiteral } from '../protocol/address.js';
 import type { Capabilities } from '../protocol/ehlo.js';
-import { EsmtpError, SmtpError } from '../protocol/errors.js';
+import { EsmtpError, type SendProgress, SmtpError } from '../protocol/errors.js';
 import type { Reply } from '../protocol/reply.js';
 import type { ClientEnvelope } from '../session/client-envelope.js';
 import { type ClientAuth, ClientSession, type SendResult } from '../session/client-session.js';
@@ -19,7 +19,7 @@ import type { Transport } from '../transport/transport.js';
 import { abortError, ClientConnection } from './client-connection.js';
 import type { MessageInput } from './message-source.js';
 import { command, negotiate, refused } from './negotiate.js';
-import { reset, sendMessage } from './transaction.js';
+import { type Progress, reset, sendMessage } from './transaction.js';
 
 /** How long the client waits, in milliseconds; each wait fails with `ETIMEOUT`. */
 export interface ClientTimeouts {
@@ -200,15 +200,30 @@ export class SmtpClient implements AsyncDisposable {
   }
 
   /**
+   * The connection is closed: by `quit()` or `close()`, by the server, or after a failure that
+   * closes it (a 421, a timeout, an abort). Every later call fails with `ECONNECTION`.
+   */
+  get closed(): boolean {
+    return this.conn.broken;
+  }
+
+  /**
    * Sends one message. Resolves with the accepted and refused recipients; a partial refusal is a
    * result. Throws an SmtpError when the server refuses the message, or an EsmtpError (`EENVELOPE`
    * when every recipient is refused, `EUTF8`, `ESIZE`, `EMESSAGE`, `ETIMEOUT`, `ECONNECTION`,
-   * `EABORT`, ...). The envelope is checked before anything is sent.
+   * `EABORT`, ...). The envelope is checked before anything is sent. Either error says in `sent`
+   * how far the message got (see {@link SendProgress}): whether sending it again is safe.
    */
   send(envelope: ClientEnvelope, message: MessageInput, options: SendOptions = {}): Promise<SendResult> {
+    const progress: Progress = { sent: 'nothing' };
     return this.enqueue(options.signal, (signal) =>
-      sendMessage(this.conn, this.session, envelope, message, this.transactionOptions(signal)),
-    );
+      sendMessage(this.conn, this.session, envelope, message, this.transactionOptions(signal), progress),
+    ).catch((error: unknown) => {
+      if (error instanceof EsmtpError || error instanceof SmtpError) {
+        (error as { sent?: SendProgress }).sent = progress.sent;
+      }
+      throw error;
+    });
   }
 
   /** RSET: drops a transaction left open. */

@@ -21,6 +21,20 @@ const ESMTP_ERROR = Symbol.for('esmtp.EsmtpError');
  * `instanceof` for a branded class: any object carrying the brand, from either build; a subclass
  * keeps the ordinary prototype check.
  */
+/**
+ * How far a failed `send()` got, in the `sent` property of its error:
+ *
+ * - `'nothing'`: the server did not accept MAIL FROM (the call failed before sending it, the server
+ *   refused it, or no reply came). Nothing of the message is at the server, and a message given as
+ *   a stream was not read: sending it again, anywhere, is safe.
+ * - `'envelope'`: MAIL FROM was accepted, but the end of the message was not sent. The server cannot
+ *   have taken the message (it drops the unfinished transaction); a stream may have been read in part.
+ * - `'message'`: the end of the message was sent. With a reply (an `SmtpError`) the server refused
+ *   the message; without one (`ECONNECTION`, `ETIMEOUT`, `EPROTOCOL`, `EABORT`) whether it was
+ *   delivered is unknown, and sending it again may deliver it twice.
+ */
+export type SendProgress = 'nothing' | 'envelope' | 'message';
+
 function branded(
   cls: abstract new (...args: never[]) => unknown,
   brand: symbol,
@@ -43,6 +57,11 @@ export class SmtpError extends Error {
   declare readonly [SMTP_ERROR]: true;
   /** The reply this error stands for, as it goes on the wire. */
   readonly reply: Reply;
+  /**
+   * How far the client's `send()` that failed with this refusal got (see {@link SendProgress});
+   * undefined on an error from anything else.
+   */
+  declare readonly sent?: SendProgress;
 
   /**
    * `new SmtpError(550, '5.7.1', 'relaying denied')`, `new SmtpError(550, 'no such user')`, or
@@ -113,6 +132,11 @@ export class EsmtpError extends Error {
   readonly code: EsmtpErrorCode;
   /** The server reply behind this error, when there was one. */
   readonly reply: Reply | undefined;
+  /**
+   * How far the client's `send()` that failed with this error got (see {@link SendProgress});
+   * undefined on an error from anything else.
+   */
+  declare readonly sent?: SendProgress;
 
   constructor(code: EsmtpErrorCode, message: string, options: { reply?: Reply; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
