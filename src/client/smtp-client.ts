@@ -8,7 +8,7 @@ import { hostname as osHostname } from 'node:os';
 import { connect as tlsConnect } from 'node:tls';
 import { isDomainOrLiteral } from '../protocol/address.js';
 import type { Capabilities } from '../protocol/ehlo.js';
-import { EsmtpError, type SendProgress, SmtpError } from '../protocol/errors.js';
+import { EsmtpError, SmtpError } from '../protocol/errors.js';
 import type { Reply } from '../protocol/reply.js';
 import type { ClientEnvelope } from '../session/client-envelope.js';
 import { type ClientAuth, ClientSession, type SendResult } from '../session/client-session.js';
@@ -19,7 +19,7 @@ import type { Transport } from '../transport/transport.js';
 import { abortError, ClientConnection } from './client-connection.js';
 import type { MessageInput } from './message-source.js';
 import { command, negotiate, refused } from './negotiate.js';
-import { type Progress, reset, sendMessage } from './transaction.js';
+import { type Progress, reset, sendMessage, withProgress } from './transaction.js';
 
 /** How long the client waits, in milliseconds; each wait fails with `ETIMEOUT`. */
 export interface ClientTimeouts {
@@ -122,15 +122,7 @@ export class SmtpClient implements AsyncDisposable {
    * `lmtp://host:port` (24), and resolves once greeted and negotiated.
    */
   static async connect(url: string | URL, options: SmtpClientOptions = {}): Promise<SmtpClient> {
-    const target = parseUrl(url);
-    if (target.implicitTls && options.tls === 'none') {
-      throw new TypeError(
-        "tls: 'none' contradicts an smtps: URL, which is TLS from the first byte; use smtp: for cleartext",
-      );
-    }
-    if (options.name !== undefined && !isDomainOrLiteral(options.name)) {
-      throw new TypeError(`name must be a domain or an address literal, got ${JSON.stringify(options.name)}`);
-    }
+    const target = checkedTarget(url, options);
     const timeouts = { ...DEFAULTS, ...options.timeouts };
     const tlsOptions = clientTlsOptions(target.host, options.tlsOptions);
     const socket = await open(target, tlsOptions, timeouts.connect, options.signal);
@@ -219,10 +211,7 @@ export class SmtpClient implements AsyncDisposable {
     return this.enqueue(options.signal, (signal) =>
       sendMessage(this.conn, this.session, envelope, message, this.transactionOptions(signal), progress),
     ).catch((error: unknown) => {
-      if (error instanceof EsmtpError || error instanceof SmtpError) {
-        (error as { sent?: SendProgress }).sent = progress.sent;
-      }
-      throw error;
+      throw withProgress(error, progress.sent);
     });
   }
 
@@ -308,6 +297,23 @@ interface Target {
   port: number;
   implicitTls: boolean;
   lmtp: boolean;
+}
+
+/**
+ * Where `connect()` connects to, once the URL and the options that must agree with it are checked:
+ * a TypeError before any connection is made.
+ */
+export function checkedTarget(url: string | URL, options: SmtpClientOptions): Target {
+  const target = parseUrl(url);
+  if (target.implicitTls && options.tls === 'none') {
+    throw new TypeError(
+      "tls: 'none' contradicts an smtps: URL, which is TLS from the first byte; use smtp: for cleartext",
+    );
+  }
+  if (options.name !== undefined && !isDomainOrLiteral(options.name)) {
+    throw new TypeError(`name must be a domain or an address literal, got ${JSON.stringify(options.name)}`);
+  }
+  return target;
 }
 
 function parseUrl(url: string | URL): Target {

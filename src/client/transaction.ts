@@ -30,6 +30,16 @@ export interface Progress {
   sent: SendProgress;
 }
 
+/**
+ * `error` with how far its message got in `sent`, when it is one of ours; any other (a message
+ * stream's own error) is left as it is.
+ */
+export function withProgress(error: unknown, sent: SendProgress): unknown {
+  if (error instanceof EsmtpError || error instanceof SmtpError)
+    (error as { sent?: SendProgress }).sent = sent;
+  return error;
+}
+
 export async function sendMessage(
   conn: ClientConnection,
   session: ClientSession,

@@ -120,7 +120,16 @@ export type EsmtpErrorCode =
   /** The connection failed or closed unexpectedly. */
   | 'ECONNECTION'
   /** The operation was aborted through its AbortSignal. */
-  | 'EABORT';
+  | 'EABORT'
+  /**
+   * The whole message was sent and its reply never came (the connection was lost, the reply was
+   * late or malformed): it may or may not have been delivered. `SmtpPool` does not send it again.
+   */
+  | 'EUNCERTAIN'
+  /** `SmtpPool.send()`: as many sends as `maxQueued` are already waiting; this one was not taken. */
+  | 'EQUEUEFULL'
+  /** `SmtpPool.send()`: the pool is closing or closed and takes no more messages. */
+  | 'ECLOSED';
 
 /** A typed, non-reply error. Branch on `code`. */
 export class EsmtpError extends Error {
