@@ -112,12 +112,13 @@ export class SmtpPool implements AsyncDisposable {
   /** Connections open, idle or sending. */
   private open = 0;
   private sending = 0;
-  /** Connections being opened, until each is in the idle list or has failed. */
-  private readonly opening = new Set<Promise<void>>();
+  /**
+   * Connections being opened, until each is in the idle list or has failed, with what aborts it
+   * once the pool has closed and no message needs it.
+   */
+  private readonly opening = new Map<Promise<void>, AbortController>();
   /** QUITs under way. */
   private readonly quitting = new Set<Promise<void>>();
-  /** Aborts the connections still being opened once the pool has closed. */
-  private readonly connects = new AbortController();
   /** Wakes the pool when the rate limit lets the next message start. */
   private rateTimer: ReturnType<typeof setTimeout> | undefined;
   private closed: Promise<void> | undefined;
@@ -250,18 +251,19 @@ export class SmtpPool implements AsyncDisposable {
   /** Opens connections for the messages waiting, as far as `maxConnections` allows. */
   private openForWaiting(): void {
     while (this.opening.size < this.waiting.length && this.open + this.opening.size < this.maxConnections) {
-      const opened: Promise<void> = this.connect().finally(() => {
+      const abort = new AbortController();
+      const opened: Promise<void> = this.connect(abort.signal).finally(() => {
         this.opening.delete(opened);
         this.pump();
       });
-      this.opening.add(opened);
+      this.opening.set(opened, abort);
     }
   }
 
-  private async connect(): Promise<void> {
+  private async connect(signal: AbortSignal): Promise<void> {
     let client: SmtpClient;
     try {
-      client = await SmtpClient.connect(this.url, { ...this.clientOptions, signal: this.connects.signal });
+      client = await SmtpClient.connect(this.url, { ...this.clientOptions, signal });
     } catch (error) {
       this.connectFailed(error);
       return;
@@ -365,8 +367,8 @@ export class SmtpPool implements AsyncDisposable {
     this.drained = undefined;
     clearTimeout(this.rateTimer);
     // Nothing waits any more: connections still being opened are not needed.
-    this.connects.abort();
-    await Promise.all(this.opening);
+    for (const abort of this.opening.values()) abort.abort();
+    await Promise.all(this.opening.keys());
     for (const pooled of this.idle.splice(0)) {
       pooled.idle = false;
       this.retire(pooled);

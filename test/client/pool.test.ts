@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -390,6 +390,29 @@ describe('SmtpPool: the queue', () => {
     await until(() => seen.disconnects === 2, 'both connections end');
     expect(pool.stats).toMatchObject({ sent: 4, failed: 1, connectionsOpen: 0, queued: 0, sending: 0 });
     expect(pool.close()).toBe(pool.close());
+  });
+
+  it('close() does not wait for a connection being opened that no message needs any more', async () => {
+    // A server that accepts and never greets: the connection would wait out the greeting timeout.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => {
+      sockets.push(socket);
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const pool = new SmtpPool(`smtp://127.0.0.1:${port}`, { ...options, timeouts: { greeting: 60_000 } });
+    const controller = new AbortController();
+    const sending = pool.send(envelope, message(), { signal: controller.signal });
+    for (let i = 0; i < 400 && sockets.length === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(sockets).toHaveLength(1);
+    controller.abort();
+    expect((await errorOf(sending)).code).toBe('EABORT');
+    await pool.close(); // the test's own timeout is the bound: without the abort it would wait 60 s
+    const socket = sockets[0] as Socket;
+    await new Promise<void>((resolve) => (socket.closed ? resolve() : socket.once('close', () => resolve())));
+    silent.close();
   });
 
   it('await using closes the pool at the end of the scope', async () => {
