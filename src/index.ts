@@ -3,6 +3,7 @@
  *
  * - {@link SmtpServer}: an embeddable SMTP server with hooks.
  * - {@link SmtpClient}: sends mail, negotiating STARTTLS, AUTH, PIPELINING and CHUNKING by itself.
+ * - {@link SmtpPool}: sends over a few reused connections, under a rate limit.
  * - {@link ServerSession} and {@link ClientSession}: the protocol state, pure, for custom drivers.
  * - The transports: {@link NodeTransport}, {@link memoryPair}.
  * - The protocol pieces most programs need: commands, replies, addresses, lines, DATA.
@@ -17,9 +18,13 @@ export {
   type ClientTimeouts,
   type ClientTlsOptions,
   type MessageInput,
+  type RateLimit,
   type SendOptions,
   SmtpClient,
   type SmtpClientOptions,
+  SmtpPool,
+  type SmtpPoolOptions,
+  type SmtpPoolStats,
 } from './client/index.js';
 // The protocol pieces most programs need; the rest is in `esmtp/protocol`.
 export {
@@ -50,6 +55,7 @@ export {
   type Reply,
   ReplyParser,
   reply,
+  type SendProgress,
   SmtpError,
 } from './protocol/index.js';
 // What the server's `auth.authenticate` is given, and the keys its `auth.scramKeys` returns.

@@ -63,7 +63,7 @@ describe('the built package', () => {
     expect(out.trim().split('\n')).toEqual([
       [
         'ClientSession DotStuffer DotUnstuffer EsmtpError LineReader NodeTransport Replies ReplyParser',
-        'ServerSession SmtpClient SmtpError SmtpServer encodeReply formatCommand formatPath memoryPair',
+        'ServerSession SmtpClient SmtpError SmtpPool SmtpServer encodeReply formatCommand formatPath memoryPair',
         'parseCommand parseCommandLine parseMailbox parsePath planEnvelope relayPolicy reply scramKeys',
       ].join(' '),
       [

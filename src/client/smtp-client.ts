@@ -19,7 +19,7 @@ import type { Transport } from '../transport/transport.js';
 import { abortError, ClientConnection } from './client-connection.js';
 import type { MessageInput } from './message-source.js';
 import { command, negotiate, refused } from './negotiate.js';
-import { reset, sendMessage } from './transaction.js';
+import { type Progress, reset, sendMessage, withProgress } from './transaction.js';
 
 /** How long the client waits, in milliseconds; each wait fails with `ETIMEOUT`. */
 export interface ClientTimeouts {
@@ -122,15 +122,7 @@ export class SmtpClient implements AsyncDisposable {
    * `lmtp://host:port` (24), and resolves once greeted and negotiated.
    */
   static async connect(url: string | URL, options: SmtpClientOptions = {}): Promise<SmtpClient> {
-    const target = parseUrl(url);
-    if (target.implicitTls && options.tls === 'none') {
-      throw new TypeError(
-        "tls: 'none' contradicts an smtps: URL, which is TLS from the first byte; use smtp: for cleartext",
-      );
-    }
-    if (options.name !== undefined && !isDomainOrLiteral(options.name)) {
-      throw new TypeError(`name must be a domain or an address literal, got ${JSON.stringify(options.name)}`);
-    }
+    const target = checkedTarget(url, options);
     const timeouts = { ...DEFAULTS, ...options.timeouts };
     const tlsOptions = clientTlsOptions(target.host, options.tlsOptions);
     const socket = await open(target, tlsOptions, timeouts.connect, options.signal);
@@ -200,15 +192,27 @@ export class SmtpClient implements AsyncDisposable {
   }
 
   /**
+   * The connection is closed: by `quit()` or `close()`, by the server, or after a failure that
+   * closes it (a 421, a timeout, an abort). Every later call fails with `ECONNECTION`.
+   */
+  get closed(): boolean {
+    return this.conn.broken;
+  }
+
+  /**
    * Sends one message. Resolves with the accepted and refused recipients; a partial refusal is a
    * result. Throws an SmtpError when the server refuses the message, or an EsmtpError (`EENVELOPE`
    * when every recipient is refused, `EUTF8`, `ESIZE`, `EMESSAGE`, `ETIMEOUT`, `ECONNECTION`,
-   * `EABORT`, ...). The envelope is checked before anything is sent.
+   * `EABORT`, ...). The envelope is checked before anything is sent. Either error says in `sent`
+   * how far the message got (see {@link SendProgress}): whether sending it again is safe.
    */
   send(envelope: ClientEnvelope, message: MessageInput, options: SendOptions = {}): Promise<SendResult> {
+    const progress: Progress = { sent: 'nothing' };
     return this.enqueue(options.signal, (signal) =>
-      sendMessage(this.conn, this.session, envelope, message, this.transactionOptions(signal)),
-    );
+      sendMessage(this.conn, this.session, envelope, message, this.transactionOptions(signal), progress),
+    ).catch((error: unknown) => {
+      throw withProgress(error, progress.sent);
+    });
   }
 
   /** RSET: drops a transaction left open. */
@@ -293,6 +297,23 @@ interface Target {
   port: number;
   implicitTls: boolean;
   lmtp: boolean;
+}
+
+/**
+ * Where `connect()` connects to, once the URL and the options that must agree with it are checked:
+ * a TypeError before any connection is made.
+ */
+export function checkedTarget(url: string | URL, options: SmtpClientOptions): Target {
+  const target = parseUrl(url);
+  if (target.implicitTls && options.tls === 'none') {
+    throw new TypeError(
+      "tls: 'none' contradicts an smtps: URL, which is TLS from the first byte; use smtp: for cleartext",
+    );
+  }
+  if (options.name !== undefined && !isDomainOrLiteral(options.name)) {
+    throw new TypeError(`name must be a domain or an address literal, got ${JSON.stringify(options.name)}`);
+  }
+  return target;
 }
 
 function parseUrl(url: string | URL): Target {

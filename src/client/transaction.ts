@@ -4,7 +4,7 @@
  * @module
  */
 import { DotStuffer } from '../protocol/dot-stuffer.js';
-import { EsmtpError, SmtpError } from '../protocol/errors.js';
+import { EsmtpError, type SendProgress, SmtpError } from '../protocol/errors.js';
 import { LineEndNormalizer } from '../protocol/line-end-normalizer.js';
 import type { Reply } from '../protocol/reply.js';
 import { hasEightBit } from '../protocol/words.js';
@@ -25,18 +25,34 @@ export interface TransactionOptions {
   signal: AbortSignal | undefined;
 }
 
+/** How far the message in progress got; `sendMessage()` moves it on as it goes. */
+export interface Progress {
+  sent: SendProgress;
+}
+
+/**
+ * `error` with how far its message got in `sent`, when it is one of ours; any other (a message
+ * stream's own error) is left as it is.
+ */
+export function withProgress(error: unknown, sent: SendProgress): unknown {
+  if (error instanceof EsmtpError || error instanceof SmtpError)
+    (error as { sent?: SendProgress }).sent = sent;
+  return error;
+}
+
 export async function sendMessage(
   conn: ClientConnection,
   session: ClientSession,
   envelope: ClientEnvelope,
   message: MessageInput,
   o: TransactionOptions,
+  progress: Progress,
 ): Promise<SendResult> {
   const source = messageSource(message);
   const plan = planEnvelope(envelope, session.capabilities, source.facts, session.lmtp);
   if (session.dirty) await reset(conn, session, o);
 
-  const { accepted, rejected } = await envelopeReplies(conn, session, plan, o);
+  const { accepted, rejected } = await envelopeReplies(conn, session, plan, o, progress);
   // A message given whole was measured and checked by planEnvelope(); a stream is as it goes.
   let size = source.facts.size ?? 0;
   const chunks =
@@ -57,8 +73,8 @@ export async function sendMessage(
   // Text sent with BDAT is made CRLF lines here; with DATA the dot-stuffer does it.
   const body = gathered(plan.chunking && plan.body !== 'BINARYMIME' ? asCrlfText(chunks) : chunks);
   const finals = plan.chunking
-    ? [await sendChunks(conn, session, body, o)]
-    : await sendData(conn, body, session.lmtp ? accepted.length : 1, o);
+    ? [await sendChunks(conn, session, body, o, progress)]
+    : await sendData(conn, body, session.lmtp ? accepted.length : 1, o, progress);
   session.dirty = false;
   if (session.lmtp) {
     const outcome = lmtpOutcome(accepted, finals);
@@ -92,6 +108,7 @@ async function envelopeReplies(
   session: ClientSession,
   plan: EnvelopePlan,
   o: TransactionOptions,
+  progress: Progress,
 ): Promise<{ accepted: string[]; rejected: RejectedRecipient[] }> {
   const pipelining = session.capabilities.pipelining;
   const withData = !plan.chunking;
@@ -110,6 +127,7 @@ async function envelopeReplies(
     throw new SmtpError(mail);
   }
   session.dirty = true;
+  progress.sent = 'envelope';
   const accepted: string[] = [];
   const rejected: RejectedRecipient[] = [];
   for (const rcpt of plan.rcpts) {
@@ -142,6 +160,7 @@ async function sendData(
   chunks: Chunks,
   finals: number,
   o: TransactionOptions,
+  progress: Progress,
 ): Promise<Reply[]> {
   const stuffer = new DotStuffer();
   let held: Uint8Array | undefined; // the last part goes out with the end, in one write
@@ -163,6 +182,7 @@ async function sendData(
     throw error;
   }
   const end = held === undefined ? stuffer.end() : joined([held, stuffer.end()]);
+  progress.sent = 'message';
   await conn.write(end, finals, o.dataTimeout, o.signal);
   const replies: Reply[] = [];
   for (let i = 0; i < finals; i++) replies.push(await conn.reply(o.dataTimeout, o.signal));
@@ -184,6 +204,7 @@ async function sendChunks(
   session: ClientSession,
   chunks: Chunks,
   o: TransactionOptions,
+  progress: Progress,
 ): Promise<Reply> {
   const window = session.capabilities.pipelining ? CHUNKS_IN_FLIGHT : 1;
   let unanswered = 0;
@@ -199,6 +220,7 @@ async function sendChunks(
     }
   };
   const send = async (bytes: Uint8Array, isLast: boolean) => {
+    if (isLast) progress.sent = 'message';
     await conn.write(`BDAT ${bytes.length}${isLast ? ' LAST' : ''}\r\n`, 1, o.dataTimeout, o.signal);
     if (bytes.length > 0) await conn.write(bytes, 0, o.dataTimeout, o.signal);
     unanswered++;

@@ -23,6 +23,20 @@ const PROXY_HEADER_ERROR = Symbol.for('esmtp.ProxyHeaderError');
  * `instanceof` for a branded class: any object carrying the brand, from either build; a subclass
  * keeps the ordinary prototype check.
  */
+/**
+ * How far a failed `send()` got, in the `sent` property of its error:
+ *
+ * - `'nothing'`: the server did not accept MAIL FROM (the call failed before sending it, the server
+ *   refused it, or no reply came). Nothing of the message is at the server, and a message given as
+ *   a stream was not read: sending it again, anywhere, is safe.
+ * - `'envelope'`: MAIL FROM was accepted, but the end of the message was not sent. The server cannot
+ *   have taken the message (it drops the unfinished transaction); a stream may have been read in part.
+ * - `'message'`: the end of the message was sent. With a reply (an `SmtpError`) the server refused
+ *   the message; without one (`ECONNECTION`, `ETIMEOUT`, `EPROTOCOL`, `EABORT`) whether it was
+ *   delivered is unknown, and sending it again may deliver it twice.
+ */
+export type SendProgress = 'nothing' | 'envelope' | 'message';
+
 function branded(
   cls: abstract new (...args: never[]) => unknown,
   brand: symbol,
@@ -45,6 +59,11 @@ export class SmtpError extends Error {
   declare readonly [SMTP_ERROR]: true;
   /** The reply this error stands for, as it goes on the wire. */
   readonly reply: Reply;
+  /**
+   * How far the client's `send()` that failed with this refusal got (see {@link SendProgress});
+   * undefined on an error from anything else.
+   */
+  declare readonly sent?: SendProgress;
 
   /**
    * `new SmtpError(550, '5.7.1', 'relaying denied')`, `new SmtpError(550, 'no such user')`, or
@@ -103,7 +122,16 @@ export type EsmtpErrorCode =
   /** The connection failed or closed unexpectedly. */
   | 'ECONNECTION'
   /** The operation was aborted through its AbortSignal. */
-  | 'EABORT';
+  | 'EABORT'
+  /**
+   * The whole message was sent and its reply never came (the connection was lost, the reply was
+   * late or malformed): it may or may not have been delivered. `SmtpPool` does not send it again.
+   */
+  | 'EUNCERTAIN'
+  /** `SmtpPool.send()`: as many sends as `maxQueued` are already waiting; this one was not taken. */
+  | 'EQUEUEFULL'
+  /** `SmtpPool.send()`: the pool is closing or closed and takes no more messages. */
+  | 'ECLOSED';
 
 /** A typed, non-reply error. Branch on `code`. */
 export class EsmtpError extends Error {
@@ -115,6 +143,11 @@ export class EsmtpError extends Error {
   readonly code: EsmtpErrorCode;
   /** The server reply behind this error, when there was one. */
   readonly reply: Reply | undefined;
+  /**
+   * How far the client's `send()` that failed with this error got (see {@link SendProgress});
+   * undefined on an error from anything else.
+   */
+  declare readonly sent?: SendProgress;
 
   constructor(code: EsmtpErrorCode, message: string, options: { reply?: Reply; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });

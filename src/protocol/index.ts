@@ -29,6 +29,7 @@ export {
   type EsmtpErrorCode,
   ProxyHeaderError,
   type ProxyHeaderErrorCode,
+  type SendProgress,
   SmtpError,
 } from './errors.js';
 export { LineEndNormalizer } from './line-end-normalizer.js';
