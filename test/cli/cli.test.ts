@@ -35,6 +35,7 @@ describe('esmtp serve and esmtp send', () => {
         'serve',
         [
           'listen',
+          'workers',
           'maildir',
           'no-store',
           'hostname',
@@ -97,6 +98,8 @@ describe('esmtp serve and esmtp send', () => {
       [['send', '--server', '--from', 'a@example.com'], "Option '--server' argument is ambiguous"],
       [['serve', '--quiet=yes'], "Option '--quiet' does not take an argument"],
       [['serve', 'extra'], 'unexpected argument extra'],
+      [['serve', '--workers', '0'], '--workers needs a positive whole number'],
+      [['serve', '--listen', 'fd:x'], '--listen needs HOST:PORT or fd:N'],
     ] as const) {
       const run = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
       expect(run.status, args.join(' ')).toBe(2);
