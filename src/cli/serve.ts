@@ -50,7 +50,8 @@ Runs an SMTP server that delivers every message it accepts to a Maildir.
   -h, --help                show this help
 
 Signals: SIGTERM or SIGINT stops it once open messages are finished, and prints how many were
-delivered.
+delivered; SIGHUP reads --tls-cert and --tls-key again (a file that cannot be used keeps the old
+certificate).
 
 Environment: ESMTP_AUTH holds users for AUTH too, one USER:PASS a line, as in --auth-file.
 `;
@@ -82,7 +83,7 @@ const OPTIONS = {
 
 type Values = Parsed<typeof OPTIONS>['values'];
 
-/** Where the certificate and its key are read from. */
+/** Where the certificate and its key are read from, at start and again on SIGHUP. */
 interface TlsFiles {
   cert: string;
   key: string;
@@ -92,6 +93,7 @@ interface TlsFiles {
 interface Config {
   listen: ListenOptions;
   tlsPort: number | undefined;
+  tlsFiles: TlsFiles | undefined;
   options: SmtpServerOptions;
   /** The Maildir, or undefined with --no-store. */
   maildir: string | undefined;
@@ -117,6 +119,7 @@ export async function serve(argv: readonly string[]): Promise<void> {
   const config: Config = {
     listen: listenTarget(values.listen ?? '127.0.0.1:2525', 'listen'),
     tlsPort: port(values['tls-port'], 'tls-port'),
+    tlsFiles,
     options: serverOptions(values, hostname, lmtp, tlsFiles),
     maildir: values['no-store'] === true ? undefined : resolve(values.maildir ?? 'mail'),
     hostname,
@@ -191,7 +194,7 @@ async function run(config: Config, supervision: Supervision): Promise<void> {
       supervision.stopped(delivered),
     );
   };
-  supervision.watch(stop);
+  supervision.watch(stop, () => reloadCertificate(config, servers));
 
   let banner =
     maildir !== undefined
@@ -209,17 +212,34 @@ async function run(config: Config, supervision: Supervision): Promise<void> {
   supervision.announce(banner);
 }
 
-/** A single process: signals stop it, and it prints its own banner and count. */
+/** SIGHUP: the certificate and key are read again; a file that cannot be used keeps the old pair. */
+function reloadCertificate(config: Config, servers: readonly SmtpServer[]): void {
+  const files = config.tlsFiles;
+  if (files === undefined) {
+    config.log.warn({}, 'no certificate to reload: serving without --tls-cert');
+    return;
+  }
+  try {
+    const tls = readTls(files);
+    for (const server of servers) server.updateSecureContext(tls);
+    config.log.info({ cert: files.cert }, 'certificate reloaded');
+  } catch (error) {
+    config.log.error({ error }, 'certificate not reloaded, the old one stays');
+  }
+}
+
+/** A single process: signals stop and reload it, and it prints its own banner and count. */
 function standalone(log: CliLog): Supervision {
   return {
     announce: (banner) => process.stdout.write(banner),
-    watch(stop) {
+    watch(stop, reload) {
       const stopping = () => {
         log.info({}, 'stopping: finishing open messages');
         stop();
       };
       process.once('SIGINT', stopping);
       process.once('SIGTERM', stopping);
+      process.on('SIGHUP', reload);
     },
     stopped(delivered) {
       log.info({}, `stopped: ${delivered} messages delivered`);

@@ -1,8 +1,8 @@
 /**
  * `esmtp serve --workers N`: one process per core. The primary forks N workers that run the same
  * server and share its listening sockets through node:cluster. It replaces a worker that dies,
- * and on SIGTERM or SIGINT has every worker finish its open messages, then adds up what they
- * delivered.
+ * forwards SIGHUP, and on SIGTERM or SIGINT has every worker finish its open messages, then adds
+ * up what they delivered.
  * @module
  */
 import cluster, { type Worker } from 'node:cluster';
@@ -11,20 +11,20 @@ import { integer } from './args.js';
 import { type CliLog, flushLog } from './log.js';
 
 /**
- * How the process that serves is told to stop, and where its banner and its count go: its own
- * stdout and log when it runs alone, the primary when it is a worker.
+ * How the process that serves is told to stop or to reload its certificate, and where its banner
+ * and its count go: its own stdout and log when it runs alone, the primary when it is a worker.
  */
 export interface Supervision {
   /** The banner, once every server listens. */
   announce(banner: string): void;
-  /** Calls `stop` when the process is to stop. */
-  watch(stop: () => void): void;
+  /** Calls `stop` when the process is to stop, `reload` when the certificate is to be read again. */
+  watch(stop: () => void, reload: () => void): void;
   /** Every server is closed: reports the count, and ends the process. */
   stopped(delivered: number): void;
 }
 
 /** From the primary to a worker. */
-type Order = { type: 'stop' };
+type Order = { type: 'stop' } | { type: 'reload' };
 /** From a worker to the primary. */
 type Report = { type: 'listening'; banner: string } | { type: 'stopped'; delivered: number };
 
@@ -126,21 +126,24 @@ export function superviseWorkers(count: number, log: CliLog): void {
   // Kept for a second signal too: the default action would end the primary while workers drain.
   process.on('SIGINT', () => stop(0));
   process.on('SIGTERM', () => stop(0));
+  process.on('SIGHUP', () => tell({ type: 'reload' }));
   for (let i = 0; i < count; i++) start();
 }
 
-/** A worker: the primary says when to stop, and gets its banner and its count. */
+/** A worker: the primary says when to stop and to reload, and gets its banner and its count. */
 export function worker(): Supervision {
   const report = (message: Report, then?: () => void) =>
     process.send?.(message, undefined, undefined, () => then?.());
   return {
     announce: (banner) => report({ type: 'listening', banner }),
-    watch(stop) {
-      process.on('message', (order: Order) => order.type === 'stop' && stop());
+    watch(stop, reload) {
+      process.on('message', (order: Order) => (order.type === 'stop' ? stop() : reload()));
       // Ctrl-C and systemd (KillMode=control-group) signal the whole group: the worker stops on
-      // them as on the primary's word.
+      // them as on the primary's word. A hangup of the group reaches the primary too, which
+      // forwards it: taken here as well, it would reload twice.
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      process.on('SIGHUP', () => {});
     },
     stopped(delivered) {
       flushLog();
