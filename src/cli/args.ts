@@ -53,8 +53,11 @@ export function hostPort(text: string, name: string): { host: string; port: numb
   return { host: (m[1] ?? m[2]) as string, port: Number(m[3]) };
 }
 
+/** Where to listen: a host and port, or a listening socket the process inherited. */
+export type ListenTarget = { host: string; port: number } | { fd: number };
+
 /** `HOST:PORT`, or `fd:N` for a listening socket the process inherited (systemd: `fd:3`). */
-export function listenTarget(text: string, name: string): { host: string; port: number } | { fd: number } {
+export function listenTarget(text: string, name: string): ListenTarget {
   const fd = /^fd:(\d+)$/.exec(text);
   if (fd !== null) return { fd: Number(fd[1]) };
   try {

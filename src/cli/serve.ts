@@ -10,9 +10,17 @@ import { SmtpError } from '../protocol/errors.js';
 import { Replies } from '../protocol/replies.js';
 import { replyText } from '../protocol/reply.js';
 import type { SessionInfo, SmtpServerOptions } from '../server/options.js';
-import { type ListenOptions, SmtpServer } from '../server/smtp-server.js';
+import { SmtpServer } from '../server/smtp-server.js';
 import type { ServerTlsOptions } from '../server/tls.js';
-import { integer, listenTarget, type Parsed, parseCommandLine, port, UsageError } from './args.js';
+import {
+  integer,
+  type ListenTarget,
+  listenTarget,
+  type Parsed,
+  parseCommandLine,
+  port,
+  UsageError,
+} from './args.js';
 import { CliLog, flushLog } from './log.js';
 import { createMaildir, deliverToMaildir } from './maildir.js';
 import { traceHeaders } from './trace.js';
@@ -91,7 +99,7 @@ interface TlsFiles {
 
 /** What a process that serves needs, read from the command line. */
 interface Config {
-  listen: ListenOptions;
+  listen: ListenTarget;
   tlsPort: number | undefined;
   tlsFiles: TlsFiles | undefined;
   options: SmtpServerOptions;
@@ -203,7 +211,7 @@ async function run(config: Config, supervision: Supervision): Promise<void> {
   const scheme = config.lmtp ? 'lmtp' : 'smtp';
   const main = await (servers[0] as SmtpServer).listen(config.listen);
   // An inherited socket is announced by the address it is bound to; a host as it was given.
-  const host = 'host' in config.listen ? (config.listen.host as string) : main.address;
+  const host = 'fd' in config.listen ? main.address : config.listen.host;
   banner += `esmtp listening on ${scheme}://${url(host, main.port)}\n`;
   if (config.tlsPort !== undefined) {
     const secure = await (servers[1] as SmtpServer).listen({ host, port: config.tlsPort });
