@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { CLI, plainSend, runSend } from '../helpers/cli.js';
+import { CLI, exited, plainSend, runSend } from '../helpers/cli.js';
 import { type Inherited, PYTHON, withInheritedSocket } from '../helpers/inherited-socket.js';
 import { describeWithPeer } from '../helpers/peers.js';
 
@@ -13,18 +13,6 @@ const children: Inherited[] = [];
 afterEach(() => {
   for (const c of children.splice(0)) c.child.kill('SIGKILL');
 });
-
-/** Waits, within `ms`, for the process to exit; resolves with its status. */
-function exited(c: Inherited, ms: number): Promise<number | null> {
-  return new Promise((resolve, reject) => {
-    if (c.child.exitCode !== null) return resolve(c.child.exitCode);
-    const timer = setTimeout(() => reject(new Error(`still running after ${ms} ms`)), ms);
-    c.child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-  });
-}
 
 describeWithPeer('python3', PYTHON, (python) => {
   for (const workers of [[], ['--workers', '2']]) {
@@ -52,7 +40,7 @@ describeWithPeer('python3', PYTHON, (python) => {
       }
       expect(readdirSync(join(maildir, 'new'))).toHaveLength(2);
       c.child.kill('SIGTERM');
-      expect(await exited(c, 40_000)).toBe(0);
+      expect(await exited(c.child, 40_000, c.stderr)).toBe(0);
       expect(c.stderr()).toContain('stopped: 2 messages delivered');
     }, 60_000);
   }

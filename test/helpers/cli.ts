@@ -79,17 +79,25 @@ export async function startServe(args: string[] = [], options: ServeOptions = {}
         child.once('exit', (code) => resolve(code));
         child.kill(signal);
       }),
-    exited: (ms) =>
-      new Promise((resolve, reject) => {
-        if (child.exitCode !== null) return resolve(child.exitCode);
-        const timer = setTimeout(() => reject(new Error(`still running after ${ms} ms: ${log}`)), ms);
-        child.once('exit', (code) => {
-          clearTimeout(timer);
-          resolve(code);
-        });
-      }),
+    exited: (ms) => exited(child, ms, () => log),
     child,
   };
+}
+
+/** Waits, within `ms`, for `child` to exit; resolves with its exit status. */
+export function exited(
+  child: ChildProcess,
+  ms: number,
+  log: () => string = () => '',
+): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    const timer = setTimeout(() => reject(new Error(`still running after ${ms} ms: ${log()}`)), ms);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
 }
 
 export interface SendOutcome {
