@@ -2,7 +2,7 @@
 // (so that its peak memory can be read), running Postfix's smtp-source, medians and tables.
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +51,16 @@ export function cpuSeconds(pid) {
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return Number.NaN;
+  }
+}
+
+/** The process and its children (a primary's workers), by pid (Linux: /proc/PID/task/PID/children). */
+function family(pid) {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    return [pid, ...(children === '' ? [] : children.split(' ').map(Number))];
+  } catch {
+    return [pid];
   }
 }
 
@@ -111,6 +121,18 @@ export const SERVERS = {
   },
 };
 
+// esmtp serve --workers N: the primary and N workers (startServer adds up their CPU and peak RSS).
+for (const n of [1, 2]) {
+  const single = SERVERS.esmtp;
+  SERVERS[`esmtp, ${n} worker${n === 1 ? '' : 's'}`] = {
+    ...single,
+    command: (port) => {
+      const [program, args] = single.command(port);
+      return [program, [...args, '--workers', String(n)]];
+    },
+  };
+}
+
 /** Starts a server contender; resolves once it accepts connections. */
 export async function startServer(name) {
   const spec = SERVERS[name];
@@ -137,8 +159,8 @@ export async function startServer(name) {
     name,
     port,
     pid: child.pid,
-    peakRssMb: () => peakRssMb(child.pid),
-    cpuSeconds: () => cpuSeconds(child.pid),
+    peakRssMb: () => family(child.pid).reduce((sum, pid) => sum + peakRssMb(pid), 0),
+    cpuSeconds: () => family(child.pid).reduce((sum, pid) => sum + cpuSeconds(pid), 0),
     /** Stops it and resolves with how many messages it received. */
     stop: () =>
       new Promise((resolve) => {
@@ -194,3 +216,62 @@ export function table(headers, rows) {
 }
 
 export const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+
+/**
+ * Runs `work` against each contender in turn, `count` times (A B C A B C ...), and checks that
+ * every message arrived. Per contender: the rates, peak RSS and CPU µs per message of each round.
+ */
+export async function rounds(count, contenders, work) {
+  const results = Object.fromEntries(contenders.map((c) => [c, { rates: [], rss: [], cpu: [] }]));
+  for (let round = 0; round < count; round++) {
+    for (const name of contenders) {
+      const server = await startServer(name);
+      const idle = server.cpuSeconds(); // starting up is not part of the work
+      const { count: messages, seconds } = await work(server);
+      const rss = server.peakRssMb();
+      const cpu = server.cpuSeconds() - idle;
+      const delivered = await server.stop();
+      if (delivered !== messages) throw new Error(`${name}: ${delivered} of ${messages} messages arrived`);
+      results[name].rates.push(messages / seconds);
+      results[name].rss.push(rss);
+      results[name].cpu.push((cpu / messages) * 1e6);
+    }
+  }
+  return results;
+}
+
+/**
+ * `connections` connections at once from this process, each sending `perConnection` messages of
+ * 1000 octets in lock-step; resolves when every one has said QUIT.
+ */
+export function manyConnections(port, connections, perConnection) {
+  const body = `Subject: many\r\n\r\n${'x'.repeat(1000)}\r\n.\r\n`;
+  const one = () =>
+    new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1');
+      let buffer = '';
+      let sent = 0;
+      let step = 0; // replies still awaited before the next command
+      const script = [];
+      for (let i = 0; i < perConnection; i++) {
+        script.push('MAIL FROM:<alice@example.com>\r\n', 'RCPT TO:<bob@example.org>\r\n', 'DATA\r\n', body);
+      }
+      script.push('QUIT\r\n');
+      socket.setEncoding('latin1');
+      socket.on('data', (text) => {
+        buffer += text;
+        for (let end = buffer.indexOf('\r\n'); end >= 0; end = buffer.indexOf('\r\n')) {
+          const line = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          if (line[3] === '-') continue; // a multi-line reply goes on
+          if (line.startsWith('4') || line.startsWith('5')) return reject(new Error(`refused: ${line}`));
+          if (step === 0) socket.write('EHLO bench.example\r\n');
+          else if (sent < script.length) socket.write(script[sent++]);
+          step++;
+        }
+      });
+      socket.on('close', () => (sent === script.length ? resolve() : reject(new Error('closed early'))));
+      socket.on('error', reject);
+    });
+  return Promise.all(Array.from({ length: connections }, one));
+}

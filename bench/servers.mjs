@@ -3,9 +3,8 @@
 //   node bench/servers.mjs            the full run (see bench/README.md)
 //   node bench/servers.mjs --smoke    a few messages of each workload; checks delivery only
 //   node bench/servers.mjs small many only the workloads named (small, large, huge, many)
-import { connect } from 'node:net';
 import os from 'node:os';
-import { fmt, median, smtpSource, startServer, table } from './lib.mjs';
+import { fmt, manyConnections, median, rounds as roundsOf, smtpSource, table } from './lib.mjs';
 
 const smoke = process.argv.includes('--smoke');
 const named = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -17,59 +16,7 @@ const LARGE = env('BENCH_LARGE_MESSAGES', 1000, 10);
 const CONNECTIONS = env('BENCH_CONNECTIONS', 1000, 50);
 const HUGE_MIB = env('BENCH_HUGE_MIB', 1024, 16);
 const PER_CONNECTION = env('BENCH_PER_CONNECTION', 10, 2);
-
-/** Runs `work` against each contender in turn, `ROUNDS` times (A B C A B C ...). */
-async function rounds(contenders, work) {
-  const results = Object.fromEntries(contenders.map((c) => [c, { rates: [], rss: [], cpu: [] }]));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const name of contenders) {
-      const server = await startServer(name);
-      const idle = server.cpuSeconds(); // starting up is not part of the work
-      const { count, seconds } = await work(server);
-      const rss = server.peakRssMb();
-      const cpu = server.cpuSeconds() - idle;
-      const delivered = await server.stop();
-      if (delivered !== count) throw new Error(`${name}: ${delivered} of ${count} messages arrived`);
-      results[name].rates.push(count / seconds);
-      results[name].rss.push(rss);
-      results[name].cpu.push((cpu / count) * 1e6);
-    }
-  }
-  return results;
-}
-
-/** 1000 connections at once, each sending its messages in lock-step. */
-function manyConnections(port) {
-  const body = `Subject: many\r\n\r\n${'x'.repeat(1000)}\r\n.\r\n`;
-  const one = () =>
-    new Promise((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1');
-      let buffer = '';
-      let sent = 0;
-      let step = 0; // replies still awaited before the next command
-      const script = [];
-      for (let i = 0; i < PER_CONNECTION; i++) {
-        script.push('MAIL FROM:<alice@example.com>\r\n', 'RCPT TO:<bob@example.org>\r\n', 'DATA\r\n', body);
-      }
-      script.push('QUIT\r\n');
-      socket.setEncoding('latin1');
-      socket.on('data', (text) => {
-        buffer += text;
-        for (let end = buffer.indexOf('\r\n'); end >= 0; end = buffer.indexOf('\r\n')) {
-          const line = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          if (line[3] === '-') continue; // a multi-line reply goes on
-          if (line.startsWith('4') || line.startsWith('5')) return reject(new Error(`refused: ${line}`));
-          if (step === 0) socket.write('EHLO bench.example\r\n');
-          else if (sent < script.length) socket.write(script[sent++]);
-          step++;
-        }
-      });
-      socket.on('close', () => (sent === script.length ? resolve() : reject(new Error('closed early'))));
-      socket.on('error', reject);
-    });
-  return Promise.all(Array.from({ length: CONNECTIONS }, one));
-}
+const rounds = (contenders, work) => roundsOf(ROUNDS, contenders, work);
 
 console.log(
   `esmtp server bench: ${os.cpus().length} cores, Node ${process.version}, ${ROUNDS} round(s), medians${smoke ? ' (smoke run)' : ''}`,
@@ -107,7 +54,7 @@ const many =
   wanted('many') &&
   (await rounds(['esmtp', 'smtp-server'], async (s) => {
     const start = process.hrtime.bigint();
-    await manyConnections(s.port);
+    await manyConnections(s.port, CONNECTIONS, PER_CONNECTION);
     return { count: CONNECTIONS * PER_CONNECTION, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
   }));
 

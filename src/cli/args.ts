@@ -53,6 +53,20 @@ export function hostPort(text: string, name: string): { host: string; port: numb
   return { host: (m[1] ?? m[2]) as string, port: Number(m[3]) };
 }
 
+/** Where to listen: a host and port, or a listening socket the process inherited. */
+export type ListenTarget = { host: string; port: number } | { fd: number };
+
+/** `HOST:PORT`, or `fd:N` for a listening socket the process inherited (systemd: `fd:3`). */
+export function listenTarget(text: string, name: string): ListenTarget {
+  const fd = /^fd:(\d+)$/.exec(text);
+  if (fd !== null) return { fd: Number(fd[1]) };
+  try {
+    return hostPort(text, name);
+  } catch {
+    throw new UsageError(`--${name} needs HOST:PORT or fd:N`);
+  }
+}
+
 /** `USER:PASS`; `where` names the flag or file it came from. */
 export function credentials(text: string, where: string): { username: string; password: string } {
   const colon = text.indexOf(':');

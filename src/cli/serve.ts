@@ -2,6 +2,7 @@
  * `esmtp serve`: a development mail server that delivers to a Maildir.
  * @module
  */
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -11,17 +12,30 @@ import { replyText } from '../protocol/reply.js';
 import { addressList } from '../server/address-list.js';
 import type { SessionInfo, SmtpServerOptions } from '../server/options.js';
 import { SmtpServer } from '../server/smtp-server.js';
-import { hostPort, integer, type Parsed, parseCommandLine, port, UsageError } from './args.js';
+import type { ServerTlsOptions } from '../server/tls.js';
+import {
+  integer,
+  type ListenTarget,
+  listenTarget,
+  type Parsed,
+  parseCommandLine,
+  port,
+  UsageError,
+} from './args.js';
 import { CliLog, flushLog } from './log.js';
 import { createMaildir, deliverToMaildir } from './maildir.js';
 import { traceHeaders } from './trace.js';
 import { readUsers } from './users.js';
+import { type Supervision, superviseWorkers, worker, workerCount } from './workers.js';
 
 export const SERVE_USAGE = `usage: esmtp serve [options]
 
 Runs an SMTP server that delivers every message it accepts to a Maildir.
 
-  --listen HOST:PORT        where to listen (default 127.0.0.1:2525)
+  --listen HOST:PORT        where to listen (default 127.0.0.1:2525); fd:N listens on the socket
+                            inherited as descriptor N (systemd socket activation: fd:3)
+  --workers N               N processes sharing the port, each replaced if it dies; auto: one
+                            per core
   --maildir DIR             deliver to DIR/new (default ./mail, created)
   --no-store                accept and discard messages (for benchmarks)
   --hostname NAME           the server's name in its greeting (default localhost)
@@ -46,11 +60,16 @@ Runs an SMTP server that delivers every message it accepts to a Maildir.
   --quiet                   no line per message; only the count when stopping
   -h, --help                show this help
 
+Signals: SIGTERM or SIGINT stops it once open messages are finished, and prints how many were
+delivered; SIGHUP reads --tls-cert and --tls-key again (a file that cannot be used keeps the old
+certificate).
+
 Environment: ESMTP_AUTH holds users for AUTH too, one USER:PASS a line, as in --auth-file.
 `;
 
 const OPTIONS = {
   listen: { type: 'string' },
+  workers: { type: 'string' },
   maildir: { type: 'string' },
   'no-store': { type: 'boolean' },
   hostname: { type: 'string' },
@@ -76,6 +95,26 @@ const OPTIONS = {
 
 type Values = Parsed<typeof OPTIONS>['values'];
 
+/** Where the certificate and its key are read from, at start and again on SIGHUP. */
+interface TlsFiles {
+  cert: string;
+  key: string;
+}
+
+/** What a process that serves needs, read from the command line. */
+interface Config {
+  listen: ListenTarget;
+  tlsPort: number | undefined;
+  tlsFiles: TlsFiles | undefined;
+  options: SmtpServerOptions;
+  /** The Maildir, or undefined with --no-store. */
+  maildir: string | undefined;
+  hostname: string;
+  lmtp: boolean;
+  quiet: boolean;
+  log: CliLog;
+}
+
 export async function serve(argv: readonly string[]): Promise<void> {
   const { values, positionals } = parseCommandLine(argv, OPTIONS);
   if (values.help) {
@@ -83,35 +122,56 @@ export async function serve(argv: readonly string[]): Promise<void> {
     return;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
-  const listen = hostPort(values.listen ?? '127.0.0.1:2525', 'listen');
-  const hostname = values.hostname ?? 'localhost';
-  const store = values['no-store'] !== true;
-  const maildir = resolve(values.maildir ?? 'mail');
-  const lmtp = values.lmtp === true;
-  const quiet = values.quiet === true;
+  const workers = workerCount(values.workers);
   const format = values['log-format'] ?? 'text';
   if (format !== 'text' && format !== 'json') throw new UsageError('--log-format is text or json');
-  const log = new CliLog(format, 'info');
-  let delivered = 0;
-  const options = serverOptions(values, hostname, lmtp);
+  const hostname = values.hostname ?? 'localhost';
+  const lmtp = values.lmtp === true;
+  const tlsFiles = tlsFilesOf(values);
+  const config: Config = {
+    listen: listenTarget(values.listen ?? '127.0.0.1:2525', 'listen'),
+    tlsPort: port(values['tls-port'], 'tls-port'),
+    tlsFiles,
+    options: serverOptions(values, hostname, lmtp, tlsFiles),
+    maildir: values['no-store'] === true ? undefined : resolve(values.maildir ?? 'mail'),
+    hostname,
+    lmtp,
+    quiet: values.quiet === true,
+    log: new CliLog(format, 'info'),
+  };
   // The server's own entries: refusals and connections with --verbose, the wire with --trace.
   // Without either it gets no logger, the fastest path (its failures come as 'error' events).
-  if (values.trace || values.verbose) options.logger = new CliLog(format, values.trace ? 'debug' : 'info');
-  if (store) await createMaildir(maildir);
+  if (values.trace || values.verbose)
+    config.options.logger = new CliLog(format, values.trace ? 'debug' : 'info');
+  if (config.maildir !== undefined) await createMaildir(config.maildir);
 
+  if (workers === undefined) return run(config, standalone(config.log));
+  if (cluster.isPrimary) return superviseWorkers(workers, config.log);
+  await run(config, worker()).catch((error: Error) => {
+    // The primary sees the exit, and gives up if every worker fails the same way.
+    config.log.error({ error }, 'worker not started');
+    flushLog();
+    process.exit(1);
+  });
+}
+
+/** Runs the servers until told to stop, then reports how many messages they delivered. */
+async function run(config: Config, supervision: Supervision): Promise<void> {
+  const { options, maildir, log } = config;
+  let delivered = 0;
   options.onData = async (message, envelope, session) => {
     const from = envelope.from?.address ?? '';
     const recipients = envelope.recipients.map((r) => r.address.address);
     let size = 0;
     try {
-      if (store) {
+      if (maildir !== undefined) {
         const header = traceHeaders({
           session,
           from,
           recipients,
-          hostname,
+          hostname: config.hostname,
           id: session.id,
-          lmtp,
+          lmtp: config.lmtp,
           date: new Date(),
         });
         size = (await deliverToMaildir(maildir, header, message)).size;
@@ -126,42 +186,99 @@ export async function serve(argv: readonly string[]): Promise<void> {
       throw error instanceof SmtpError ? error : new SmtpError(Replies.localError);
     }
     delivered++;
-    if (quiet) return;
+    if (config.quiet) return;
     const to = recipients.map((r) => `<${r}>`);
     log.info({ session: session.id, from: `<${from}>`, to, size }, 'delivered');
   };
 
   const servers: SmtpServer[] = [new SmtpServer(options)];
-  const tlsPort = port(values['tls-port'], 'tls-port');
-  if (tlsPort !== undefined) servers.push(new SmtpServer({ ...options, secure: true }));
+  if (config.tlsPort !== undefined) servers.push(new SmtpServer({ ...options, secure: true }));
   for (const server of servers)
     server.on('error', (error: Error, session?: SessionInfo) =>
       log.error({ session: session?.id, error }, 'error'),
     );
 
-  process.stdout.write(
-    store ? `esmtp delivering to ${join(maildir, 'new')}\n` : 'esmtp discarding every message (--no-store)\n',
-  );
-  const scheme = lmtp ? 'lmtp' : 'smtp';
-  const main = await (servers[0] as SmtpServer).listen(listen);
-  process.stdout.write(`esmtp listening on ${scheme}://${url(listen.host, main.port)}\n`);
-  if (tlsPort !== undefined) {
-    const secure = await (servers[1] as SmtpServer).listen({ host: listen.host, port: tlsPort });
-    process.stdout.write(`esmtp listening on smtps://${url(listen.host, secure.port)}\n`);
-  }
-
-  const stop = async () => {
-    log.info({}, 'stopping: finishing open messages');
-    await Promise.all(servers.map((s) => s.close({ timeout: 30_000 })));
-    log.info({}, `stopped: ${delivered} messages delivered`);
-    flushLog();
-    process.exit(0);
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void Promise.all(servers.map((s) => s.close({ timeout: 30_000 }))).then(() =>
+      supervision.stopped(delivered),
+    );
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  supervision.watch(stop, () => reloadCertificate(config, servers));
+
+  let banner =
+    maildir !== undefined
+      ? `esmtp delivering to ${join(maildir, 'new')}\n`
+      : 'esmtp discarding every message (--no-store)\n';
+  const scheme = config.lmtp ? 'lmtp' : 'smtp';
+  const main = await (servers[0] as SmtpServer).listen(config.listen);
+  // An inherited socket is announced by the address it is bound to; a host as it was given.
+  const host = 'fd' in config.listen ? main.address : config.listen.host;
+  banner += `esmtp listening on ${scheme}://${url(host, main.port)}\n`;
+  if (config.tlsPort !== undefined) {
+    const secure = await (servers[1] as SmtpServer).listen({ host, port: config.tlsPort });
+    banner += `esmtp listening on smtps://${url(host, secure.port)}\n`;
+  }
+  supervision.announce(banner);
 }
 
-function serverOptions(values: Values, hostname: string, lmtp: boolean): SmtpServerOptions {
+/** SIGHUP: the certificate and key are read again; a file that cannot be used keeps the old pair. */
+function reloadCertificate(config: Config, servers: readonly SmtpServer[]): void {
+  const files = config.tlsFiles;
+  if (files === undefined) {
+    config.log.warn({}, 'no certificate to reload: serving without --tls-cert');
+    return;
+  }
+  try {
+    const tls = readTls(files);
+    for (const server of servers) server.updateSecureContext(tls);
+    config.log.info({ cert: files.cert }, 'certificate reloaded');
+  } catch (error) {
+    config.log.error({ error }, 'certificate not reloaded, the old one stays');
+  }
+}
+
+/** A single process: signals stop and reload it, and it prints its own banner and count. */
+function standalone(log: CliLog): Supervision {
+  return {
+    announce: (banner) => process.stdout.write(banner),
+    watch(stop, reload) {
+      const stopping = () => {
+        log.info({}, 'stopping: finishing open messages');
+        stop();
+      };
+      process.once('SIGINT', stopping);
+      process.once('SIGTERM', stopping);
+      process.on('SIGHUP', reload);
+    },
+    stopped(delivered) {
+      log.info({}, `stopped: ${delivered} messages delivered`);
+      flushLog();
+      process.exit(0);
+    },
+  };
+}
+
+function tlsFilesOf(values: Values): TlsFiles | undefined {
+  const cert = values['tls-cert'];
+  const key = values['tls-key'];
+  if ((cert === undefined) !== (key === undefined))
+    throw new UsageError('--tls-cert and --tls-key go together');
+  return cert !== undefined && key !== undefined ? { cert, key } : undefined;
+}
+
+function readTls(files: TlsFiles): ServerTlsOptions {
+  return { cert: readFileSync(files.cert), key: readFileSync(files.key) };
+}
+
+function serverOptions(
+  values: Values,
+  hostname: string,
+  lmtp: boolean,
+  tlsFiles: TlsFiles | undefined,
+): SmtpServerOptions {
   const options: SmtpServerOptions = {
     hostname,
     lmtp,
@@ -188,12 +305,7 @@ function serverOptions(values: Values, hostname: string, lmtp: boolean): SmtpSer
     }
     options.proxyProtocol = { trusted };
   }
-  const cert = values['tls-cert'];
-  const key = values['tls-key'];
-  if ((cert === undefined) !== (key === undefined))
-    throw new UsageError('--tls-cert and --tls-key go together');
-  if (cert !== undefined && key !== undefined)
-    options.tls = { cert: readFileSync(cert), key: readFileSync(key) };
+  if (tlsFiles !== undefined) options.tls = readTls(tlsFiles);
   if (values['tls-port'] !== undefined && options.tls === undefined)
     throw new UsageError('--tls-port needs --tls-cert and --tls-key');
   const passwords = readUsers(values.auth ?? [], values['auth-file']);

@@ -33,6 +33,12 @@ export interface ListenOptions {
   host?: string;
   /** Default 0: any free port (see `address()`). */
   port?: number;
+  /**
+   * A listening socket this process inherited, by its descriptor, instead of `host` and `port`:
+   * systemd's socket activation hands the first one over as descriptor 3, bound by systemd to a
+   * port the process itself could not bind without root.
+   */
+  fd?: number;
 }
 
 /** The events of `SmtpServer`, with their arguments. */
@@ -101,17 +107,24 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
   /** Starts listening; resolves once the port is bound. */
   listen(options: ListenOptions = {}): Promise<AddressInfo> {
     if (this.server !== undefined) return Promise.reject(new Error('SmtpServer is already listening'));
+    const { fd, host, port } = options;
+    if (fd !== undefined && (host !== undefined || port !== undefined))
+      return Promise.reject(
+        new TypeError('listen: fd is a socket already bound: give no host or port with it'),
+      );
     const server = createServer((socket) => this.accept(socket));
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      const listening = () => {
         server.off('error', reject);
         server.on('error', (error) => this.reportError(error, undefined));
         const address = server.address() as AddressInfo;
         this.emit('listening', address);
         resolve(address);
-      });
+      };
+      if (fd !== undefined) server.listen({ fd }, listening);
+      else server.listen(port ?? 0, host ?? '127.0.0.1', listening);
     });
   }
 

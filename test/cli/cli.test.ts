@@ -35,6 +35,7 @@ describe('esmtp serve and esmtp send', () => {
         'serve',
         [
           'listen',
+          'workers',
           'maildir',
           'no-store',
           'hostname',
@@ -101,6 +102,8 @@ describe('esmtp serve and esmtp send', () => {
         ['serve', '--proxy-protocol', '10.0.0.0/8,10.1.2.3/40'],
         '--proxy-protocol: "10.1.2.3/40" is not an address or a CIDR block',
       ],
+      [['serve', '--workers', '0'], '--workers needs a positive whole number'],
+      [['serve', '--listen', 'fd:x'], '--listen needs HOST:PORT or fd:N'],
     ] as const) {
       const run = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
       expect(run.status, args.join(' ')).toBe(2);

@@ -80,3 +80,12 @@ export function testCertificates(): TestCertificates {
   };
   return cached;
 }
+
+/** Writes a key pair into files of a fresh directory, for a server that reads them (esmtp serve). */
+export function writeKeyPair(pair: KeyPair): { cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'esmtp-pair-'));
+  const files = { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
+  writeFileSync(files.cert, pair.cert);
+  writeFileSync(files.key, pair.key);
+  return files;
+}

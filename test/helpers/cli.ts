@@ -19,6 +19,8 @@ export interface RunningServe {
   /** The delivered messages, oldest first. */
   messages: () => string[];
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
+  /** Waits, within `ms`, for it to exit without being signalled; resolves with its exit status. */
+  exited: (ms: number) => Promise<number | null>;
   child: ChildProcess;
 }
 
@@ -77,8 +79,25 @@ export async function startServe(args: string[] = [], options: ServeOptions = {}
         child.once('exit', (code) => resolve(code));
         child.kill(signal);
       }),
+    exited: (ms) => exited(child, ms, () => log),
     child,
   };
+}
+
+/** Waits, within `ms`, for `child` to exit; resolves with its exit status. */
+export function exited(
+  child: ChildProcess,
+  ms: number,
+  log: () => string = () => '',
+): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    const timer = setTimeout(() => reject(new Error(`still running after ${ms} ms: ${log()}`)), ms);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
 }
 
 export interface SendOutcome {
