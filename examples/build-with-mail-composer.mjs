@@ -18,10 +18,10 @@ const mail = new MailComposer({
 
 const client = await SmtpClient.connect(url);
 try {
-  // The envelope nodemailer would use (From and To, without Bcc in the headers); the message
-  // goes out as a stream.
+  // The envelope sendMail() would use: the sender and every recipient, Bcc included (the Bcc
+  // header itself is left out of the message). The message goes out as a stream.
   const { from: sender, to: recipients } = mail.getEnvelope();
-  const result = await client.send({ from: sender, to: recipients }, mail.createReadStream());
+  const result = await client.send({ from: sender || null, to: recipients }, mail.createReadStream());
   console.log(`accepted: ${result.accepted.join(', ')}`);
 } finally {
   await client.quit();
