@@ -115,7 +115,7 @@ describe('the examples in README.md and docs/ run against the built package', ()
         });
         // Replies end in CRLF on the wire; the pages show them as lines.
         if (example.output !== undefined) expect(stdout.replace(/\r\n/g, '\n')).toBe(example.output);
-      });
+      }, 30_000); // as long as the child may take: a block that loads a mail library takes seconds on a busy machine
     });
   }
 });

@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -170,6 +171,17 @@ describe('the built subpaths are pure: they import no Node module', () => {
       }
     });
   }
+
+  it('dist/index.js, dist/index.cjs and dist/cli.js reach Node modules only: no package, not even the mail libraries of the examples', () => {
+    for (const entry of ['index.js', 'index.cjs', 'cli.js']) {
+      const reached = [...closure(entry).values()].flatMap(specifiers).filter((s) => !s.startsWith('./'));
+      expect(reached.length, entry).toBeGreaterThan(0);
+      expect(
+        reached.filter((s) => !builtinModules.includes(s.replace(/^node:/, ''))),
+        entry,
+      ).toEqual([]);
+    }
+  });
 
   it('the same check finds the Node modules that dist/index.js reaches (net, bare or node:net)', () => {
     const reached = [...closure('index.js').values()].flatMap(specifiers);

@@ -113,7 +113,10 @@ async function authenticate(
     throw error;
   }
   const name = chooseMechanism(session.capabilities.auth, auth);
-  const mechanism = clientMechanism(name, auth);
+  const mechanism =
+    'accessToken' in auth
+      ? xoauth2Client(auth.username, await accessToken(conn, auth.accessToken, o))
+      : passwordMechanism(name, auth);
   const initial = await mechanism.initialResponse();
   const withInitial = initial === undefined ? undefined : `AUTH ${name} ${encodeBase64(initial) || '='}`;
   let reply =
@@ -156,8 +159,38 @@ async function authenticate(
   session.authenticated = true;
 }
 
-function clientMechanism(name: string, auth: ClientAuth): ClientMechanism {
-  if ('accessToken' in auth) return xoauth2Client(auth.username, auth.accessToken);
+/**
+ * The token to send: the string given, or what the function gives this time. A token endpoint
+ * that hangs must not hold the connection: the call counts against the command timeout and the
+ * signal (ETIMEOUT, EABORT). A function that fails, or gives no token, is EAUTH with the cause.
+ */
+function accessToken(
+  conn: ClientConnection,
+  source: string | (() => string | Promise<string>),
+  o: NegotiationOptions,
+): Promise<string> {
+  if (typeof source === 'string') return Promise.resolve(source);
+  const token = Promise.resolve()
+    .then(source) // a function that throws at once rejects here too
+    .then(
+      (value: unknown) => {
+        if (typeof value === 'string' && value !== '') return value;
+        throw new EsmtpError('EAUTH', `the accessToken function gave no token (${typeof value})`);
+      },
+      (cause: unknown) => {
+        const why = cause instanceof Error ? cause.message : String(cause);
+        throw new EsmtpError('EAUTH', `the accessToken function failed: ${why}`, { cause });
+      },
+    );
+  return conn.within(
+    token,
+    o.commandTimeout,
+    o.signal,
+    `the accessToken function gave no token within ${o.commandTimeout} ms`,
+  );
+}
+
+function passwordMechanism(name: string, auth: Extract<ClientAuth, { password: string }>): ClientMechanism {
   switch (name) {
     case 'SCRAM-SHA-256':
       return scramClient(auth.username, auth.password, { maxIterations: auth.maxScramIterations });

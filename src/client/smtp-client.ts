@@ -64,8 +64,9 @@ export interface SmtpClientOptions {
   tlsOptions?: ClientTlsOptions;
   /**
    * Authenticate after TLS: `{ username, password }` (SCRAM-SHA-256, PLAIN or LOGIN, the strongest
-   * the server offers, unless `mechanism` says) or `{ username, accessToken }` (XOAUTH2).
-   * Without it the client does not authenticate.
+   * the server offers, unless `mechanism` says) or `{ username, accessToken }` (XOAUTH2), where
+   * `accessToken` may be a function called for a fresh token on every connect. Without it the
+   * client does not authenticate.
    */
   auth?: ClientAuth;
   /** Send credentials over cleartext. Default false: the client fails with EAUTH instead. */

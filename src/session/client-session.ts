@@ -29,8 +29,12 @@ export type ClientAuth =
   | {
       /** The user name the token was issued for, usually the mailbox. */
       readonly username: string;
-      /** An OAuth 2.0 access token, sent with XOAUTH2. */
-      readonly accessToken: string;
+      /**
+       * An OAuth 2.0 access token, sent with XOAUTH2; or a function that returns one, called on
+       * every AUTH, so that a connection opened later gets a fresh token after the last expired.
+       * What the function takes counts against the command timeout and the connection's signal.
+       */
+      readonly accessToken: string | (() => string | Promise<string>);
       /** XOAUTH2, the only mechanism for a token; EAUTH when the server does not offer it. */
       readonly mechanism?: 'XOAUTH2';
     };
