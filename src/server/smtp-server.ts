@@ -8,8 +8,9 @@ import { EventEmitter } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { Replies } from '../protocol/replies.js';
 import { encodeReply } from '../protocol/reply.js';
+import { connectionChannels } from '../tracing/channels.js';
 import { silentLogger } from '../tracing/logger.js';
-import { type ConnectionEvent, channels } from '../tracing/wire.js';
+import type { ConnectionEvent } from '../tracing/wire.js';
 import { NodeTransport } from '../transport/node.js';
 import type { Transport } from '../transport/transport.js';
 import { Connection, type ConnectionHost } from './connection.js';
@@ -205,7 +206,7 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
   /** Logs a connection that came or went, and publishes it; nothing is built when nobody listens. */
   private announce(session: SessionInfo<State>, what: 'connect' | 'disconnect'): void {
     const logger = this.settings.logger;
-    const channel = what === 'connect' ? channels.serverConnect : channels.serverClose;
+    const channel = what === 'connect' ? connectionChannels.connect : connectionChannels.close;
     if (logger === silentLogger && !channel.hasSubscribers) return;
     const event: ConnectionEvent = {
       session: session.id,
