@@ -101,7 +101,9 @@ export type EsmtpErrorCode =
   /** The connection failed or closed unexpectedly. */
   | 'ECONNECTION'
   /** The operation was aborted through its AbortSignal. */
-  | 'EABORT';
+  | 'EABORT'
+  /** This runtime cannot do what was asked (`SmtpServer.listen()` on Cloudflare Workers). */
+  | 'EUNSUPPORTED';
 
 /** A typed, non-reply error. Branch on `code`. */
 export class EsmtpError extends Error {

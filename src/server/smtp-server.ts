@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { EsmtpError } from '../protocol/errors.js';
 import { Replies } from '../protocol/replies.js';
 import { encodeReply } from '../protocol/reply.js';
 import { connectionChannels } from '../tracing/channels.js';
@@ -73,9 +74,21 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
     };
   }
 
-  /** Starts listening; resolves once the port is bound. */
+  /**
+   * Starts listening; resolves once the port is bound. Fails with `EUNSUPPORTED` on Cloudflare
+   * Workers, whose `node:net` servers accept nothing: serve each connection there with
+   * {@link SmtpServer.handle} (docs/runtimes.md).
+   */
   listen(options: ListenOptions = {}): Promise<AddressInfo> {
     if (this.server !== undefined) return Promise.reject(new Error('SmtpServer is already listening'));
+    if (onWorkers()) {
+      return Promise.reject(
+        new EsmtpError(
+          'EUNSUPPORTED',
+          'SmtpServer cannot listen on Cloudflare Workers: serve each connection with server.handle(transport) from a TCP handler',
+        ),
+      );
+    }
     const server = createServer((socket) => this.accept(socket));
     this.server = server;
     return new Promise((resolve, reject) => {
@@ -243,4 +256,9 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
     else if (logger !== silentLogger) logger.error({ session: session?.id, error }, error.message);
     else console.error(`esmtp: ${session === undefined ? 'server' : `session ${session.id}`}:`, error);
   }
+}
+
+/** The runtime is workerd (Cloudflare Workers), which says so in `navigator.userAgent`. */
+function onWorkers(): boolean {
+  return (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === 'Cloudflare-Workers';
 }

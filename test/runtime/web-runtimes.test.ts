@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import { afterEach, expect, it } from 'vitest';
 import { SmtpServer } from '../../src/server/smtp-server.js';
 import { testCertificates } from '../helpers/certs.js';
@@ -109,30 +110,34 @@ async function getWhenUp(url: string, child: ChildProcess, log: () => string): P
   throw new Error(`workerd did not listen within 10 s: ${log()}`);
 }
 
-describeWithPeer('workerd, with nodejs_compat off', bin('workerd'), (workerd) => {
-  it('runs the pure layers and sends with STARTTLS and AUTH PLAIN through cloudflare:sockets', {
+/** Serves `config` (in ./workerd, with `dir` as its import path) and GETs `query` from its Worker. */
+async function askWorker(workerd: string, config: string, query: string): Promise<unknown> {
+  const http = await freePort();
+  const child = spawn(
+    workerd,
+    ['serve', join(here, 'workerd', config), `--import-path=${dir}`, `--socket-addr=http=127.0.0.1:${http}`],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  children.push(child);
+  let log = '';
+  child.stdout?.on('data', (chunk) => {
+    log += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    log += chunk;
+  });
+  const response = await getWhenUp(`http://127.0.0.1:${http}/${query}`, child, () => log);
+  return response.json();
+}
+
+describeWithPeer('workerd', bin('workerd'), (workerd) => {
+  it('with nodejs_compat off, runs the pure layers and sends with STARTTLS and AUTH PLAIN through cloudflare:sockets', {
     timeout: 30_000,
   }, async () => {
     const { port, arrived } = await submissionServer();
     // The Worker's outbound network trusts the test CA, read from the import path.
     writeFileSync(join(dir, 'esmtp-test-ca.pem'), certs.ca);
-    const http = await freePort();
-    const child = spawn(
-      workerd,
-      [
-        'serve',
-        join(here, 'workerd', 'config.capnp'),
-        `--import-path=${dir}`,
-        `--socket-addr=http=127.0.0.1:${http}`,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    children.push(child);
-    let log = '';
-    child.stdout?.on('data', (chunk) => (log += chunk));
-    child.stderr?.on('data', (chunk) => (log += chunk));
-    const response = await getWhenUp(`http://127.0.0.1:${http}/?port=${port}`, child, () => log);
-    expect(await response.json()).toEqual({
+    expect(await askWorker(workerd, 'config.capnp', `?port=${port}`)).toEqual({
       protocol: {
         command: 'MAIL FROM:<alice@example.com> SIZE=1000',
         reply: [250, 'mx.example', 'SIZE 1000'],
@@ -150,5 +155,24 @@ describeWithPeer('workerd, with nodejs_compat off', bin('workerd'), (workerd) =>
         user: 'alice',
       },
     ]);
+  });
+
+  it('with nodejs_compat on, SmtpServer.listen() fails with EUNSUPPORTED instead of listening on nothing', {
+    timeout: 30_000,
+  }, async () => {
+    // esmtp as one module: a Worker lists every module it has, and dist/index.js has chunks.
+    await build({
+      entryPoints: [join(root, 'dist', 'index.js')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      outfile: join(dir, 'esmtp.js'),
+      logLevel: 'silent',
+    });
+    expect(await askWorker(workerd, 'listen.capnp', '')).toEqual({
+      name: 'EsmtpError',
+      code: 'EUNSUPPORTED',
+      message: expect.stringMatching(/server\.handle\(transport\)/),
+    });
   });
 });

@@ -23,6 +23,7 @@ const worker :Workerd.Worker = (
     (name = "worker.mjs", esModule = embed "worker.mjs"),
     (name = "esmtp/web", esModule = embed "../../../dist/web.js"),
   ],
+  # Before 2026-08-04, when nodejs_compat became the default, and no flag turns it on.
   compatibilityDate = "2025-09-01",
   globalOutbound = "network",
 );
