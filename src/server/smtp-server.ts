@@ -129,7 +129,9 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
 
   /**
    * Serves one connection on any transport (the Node listener uses this for each socket; tests and
-   * other runtimes hand in their own).
+   * other runtimes hand in their own: on Cloudflare Workers, which cannot listen, a TCP handler's
+   * socket wrapped in a `WebStreamsTransport` from `esmtp/web`, in cleartext or behind a proxy
+   * that terminates TLS).
    */
   handle(transport: Transport): void {
     const address = transport.info.remoteAddress;
