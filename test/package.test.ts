@@ -83,6 +83,21 @@ describe('the built package', () => {
     ]);
   });
 
+  it('esmtp/web exports all of esmtp/protocol and esmtp/sasl, the sessions, the client and the transports', () => {
+    const out = node([
+      '--input-type=module',
+      '-e',
+      `const web = Object.keys(await import('esmtp/web'));
+       const pure = [...Object.keys(await import('esmtp/protocol')), ...Object.keys(await import('esmtp/sasl'))];
+       console.log(pure.filter((name) => !web.includes(name)).join(' ') || '-');
+       console.log(web.filter((name) => !pure.includes(name)).sort().join(' '));`,
+    ]);
+    expect(out.trim().split('\n')).toEqual([
+      '-',
+      'ClientSession ServerSession SmtpClient WebStreamsTransport connectCloudflare connectDeno memoryPair planEnvelope',
+    ]);
+  });
+
   it('shares its classes between esmtp and esmtp/protocol, in each format', () => {
     const esm = node([
       '--input-type=module',
