@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
+import { build, type Plugin } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..');
@@ -80,6 +81,21 @@ describe('the built package', () => {
         'hmacMd5 loginClient loginServer md5 plainClient plainServer scramClient scramKeys scramServer',
         'xoauth2Client xoauth2Server',
       ].join(' '),
+    ]);
+  });
+
+  it('esmtp/web exports all of esmtp/protocol and esmtp/sasl, the sessions, the client and the transports', () => {
+    const out = node([
+      '--input-type=module',
+      '-e',
+      `const web = Object.keys(await import('esmtp/web'));
+       const pure = [...Object.keys(await import('esmtp/protocol')), ...Object.keys(await import('esmtp/sasl'))];
+       console.log(pure.filter((name) => !web.includes(name)).join(' ') || '-');
+       console.log(web.filter((name) => !pure.includes(name)).sort().join(' '));`,
+    ]);
+    expect(out.trim().split('\n')).toEqual([
+      '-',
+      'ClientSession ServerSession SmtpClient WebStreamsTransport connectCloudflare connectDeno memoryPair planEnvelope',
     ]);
   });
 
@@ -183,6 +199,10 @@ describe('the built subpaths are pure: they import no Node module', () => {
     }
   });
 
+  it('dist/web.js is one file that imports nothing', () => {
+    expect(specifiers(readFileSync(join(root, 'dist/web.js'), 'utf8'))).toEqual([]);
+  });
+
   it('the same check finds the Node modules that dist/index.js reaches (net, bare or node:net)', () => {
     const reached = [...closure('index.js').values()].flatMap(specifiers);
     expect(reached.filter((s) => /^(node:)?net$/.test(s))).not.toEqual([]);
@@ -215,4 +235,52 @@ describe('both builds in one process (the dual-package hazard)', () => {
     const out = node(['--input-type=module', '-e', script]);
     expect(out.trim().split('\n')).toEqual(['550 true true', 'true false false']);
   });
+});
+
+/** Fails a bundle on any import of a Node built-in, `node:` or bare. */
+const noNodeBuiltins: Plugin = {
+  name: 'no-node-builtins',
+  setup(bundle) {
+    const builtin = new RegExp(`^(node:.*|${builtinModules.map((m) => m.replace('/', '\\/')).join('|')})$`);
+    bundle.onResolve({ filter: builtin }, (args) => ({
+      errors: [{ text: `${args.importer} imports the Node module ${args.path}` }],
+    }));
+  },
+};
+
+/** Bundles a program that imports `entry`, as for a runtime that has no Node built-ins. */
+async function bundleNeutral(entry: string): Promise<string> {
+  const result = await build({
+    stdin: { contents: `export * from '${entry}';`, resolveDir: root, loader: 'js' },
+    bundle: true,
+    platform: 'neutral',
+    format: 'esm',
+    write: false,
+    logLevel: 'silent',
+    plugins: [noNodeBuiltins],
+  });
+  return result.outputFiles[0]?.text ?? '';
+}
+
+describe('the pure entry points run where Node does not', () => {
+  for (const entry of ['esmtp/protocol', 'esmtp/sasl', 'esmtp/web']) {
+    it(`${entry} bundles with platform: 'neutral' and no Node built-in`, async () => {
+      expect((await bundleNeutral(entry)).length).toBeGreaterThan(1000);
+    });
+  }
+
+  it('the same bundle fails for esmtp, which imports Node modules', async () => {
+    await expect(bundleNeutral('esmtp')).rejects.toThrow(/imports the Node module (node:)?\w+/);
+  });
+
+  it('a consumer of each entry type-checks without @types/node and with skipLibCheck: false', () => {
+    // test/runtime/consumer/: protocol.ts, sasl.ts and web.ts, each importing one entry.
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    const result = spawnSync(process.execPath, [tsc, '-p', 'test/runtime/consumer/tsconfig.json'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(result.stdout + result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  }, 60_000);
 });

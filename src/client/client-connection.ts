@@ -25,6 +25,8 @@ export class ClientConnection {
   private waiter: (() => void) | undefined;
   private failure: EsmtpError | undefined;
   private closedByPeer = false;
+  /** Input stops once the next reply has arrived (see `pauseAfterNextReply`). */
+  private pauseAtReply = false;
 
   constructor(
     readonly transport: Transport,
@@ -156,6 +158,21 @@ export class ClientConnection {
     this.replies.length = 0;
   }
 
+  /**
+   * Stops reading once the next reply has arrived: the reply to STARTTLS. A transport over a pulled
+   * stream then has no read pending when TLS starts, which a runtime may require (workerd does),
+   * and what the server sent after the reply would be discarded anyway. `resumeInput()` reads on
+   * when TLS does not start.
+   */
+  pauseAfterNextReply(): void {
+    this.pauseAtReply = true;
+  }
+
+  /** Reads again after `pauseAfterNextReply()`. */
+  resumeInput(): void {
+    this.transport.resume();
+  }
+
   /** The TLS handshake, within `timeout` milliseconds and until `signal` aborts. */
   async startTls(options: object, timeout: number, signal?: AbortSignal): Promise<void> {
     const startTls = this.transport.startTls?.bind(this.transport);
@@ -199,6 +216,10 @@ export class ClientConnection {
       for (let r = this.parser.next(); r !== undefined; r = this.parser.next()) {
         if (tracing) this.trace.replies(encodeReply(r, { enhanced: true }));
         this.replies.push(r);
+        if (this.pauseAtReply) {
+          this.pauseAtReply = false;
+          this.transport.pause();
+        }
         if (this.replies.length > this.asked + UNSOLICITED_REPLIES) {
           throw new EsmtpError(
             'EPROTOCOL',

@@ -81,7 +81,9 @@ async function startTls(
     if (o.tls === 'required') throw tlsFailure(conn, 'the server does not offer STARTTLS');
     return;
   }
+  conn.pauseAfterNextReply(); // no read pending when TLS starts
   const reply = await command(conn, 'STARTTLS', o.commandTimeout, o.signal);
+  if (reply.code !== 220) conn.resumeInput();
   if (reply.code === 421) throw refused(conn, reply);
   if (reply.code !== 220) {
     if (o.tls === 'required')

@@ -131,7 +131,9 @@ export type EsmtpErrorCode =
   /** `SmtpPool.send()`: as many sends as `maxQueued` are already waiting; this one was not taken. */
   | 'EQUEUEFULL'
   /** `SmtpPool.send()`: the pool is closing or closed and takes no more messages. */
-  | 'ECLOSED';
+  | 'ECLOSED'
+  /** This runtime cannot do what was asked (`SmtpServer.listen()` on Cloudflare Workers). */
+  | 'EUNSUPPORTED';
 
 /** A typed, non-reply error. Branch on `code`. */
 export class EsmtpError extends Error {

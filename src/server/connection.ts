@@ -12,6 +12,7 @@ import { Replies } from '../protocol/replies.js';
 import { type Reply, reply } from '../protocol/reply.js';
 import type { ServerEvent } from '../session/server-events.js';
 import { ServerSession } from '../session/server-session.js';
+import { serverChannels } from '../tracing/channels.js';
 import { WireTrace } from '../tracing/wire.js';
 import type { Transport } from '../transport/transport.js';
 import { Answers, type Handled } from './answers.js';
@@ -94,7 +95,7 @@ export class Connection<State> implements Viewed {
     });
     this.view = new SessionView<State>(this, o.state ?? emptyState);
     this.answers = new Answers(this.session, o, this.view, this.reportHookError, () => !this.ended);
-    this.trace = new WireTrace(this.view.id, 'server', settings.logger);
+    this.trace = new WireTrace(this.view.id, 'server', settings.logger, serverChannels);
     this.out = new RepliesOut(transport, this.clocks, this.trace, settings.logger);
     this.auth =
       o.auth === undefined

@@ -6,10 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { EsmtpError } from '../protocol/errors.js';
 import { Replies } from '../protocol/replies.js';
 import { encodeReply } from '../protocol/reply.js';
+import { connectionChannels } from '../tracing/channels.js';
 import { silentLogger } from '../tracing/logger.js';
-import { type ConnectionEvent, channels } from '../tracing/wire.js';
+import type { ConnectionEvent } from '../tracing/wire.js';
 import { NodeTransport } from '../transport/node.js';
 import type { Transport } from '../transport/transport.js';
 import { Connection, type ConnectionHost } from './connection.js';
@@ -104,9 +106,21 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
           );
   }
 
-  /** Starts listening; resolves once the port is bound. */
+  /**
+   * Starts listening; resolves once the port is bound. Fails with `EUNSUPPORTED` on Cloudflare
+   * Workers, whose `node:net` servers accept nothing: serve each connection there with
+   * {@link SmtpServer.handle} (docs/runtimes.md).
+   */
   listen(options: ListenOptions = {}): Promise<AddressInfo> {
     if (this.server !== undefined) return Promise.reject(new Error('SmtpServer is already listening'));
+    if (onWorkers()) {
+      return Promise.reject(
+        new EsmtpError(
+          'EUNSUPPORTED',
+          'SmtpServer cannot listen on Cloudflare Workers: serve each connection with server.handle(transport) from a TCP handler',
+        ),
+      );
+    }
     const { fd, host, port } = options;
     if (fd !== undefined && (host !== undefined || port !== undefined))
       return Promise.reject(
@@ -154,8 +168,10 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
 
   /**
    * Serves one connection on any transport (the Node listener uses this for each socket; tests and
-   * other runtimes hand in their own). A trusted proxy's connection (`proxyProtocol`) comes back
-   * here once its PROXY header is read, with the client's address as `transport.info`.
+   * other runtimes hand in their own: on Cloudflare Workers, which cannot listen, a TCP handler's
+   * socket wrapped in a `WebStreamsTransport` from `esmtp/web`, in cleartext or behind a proxy
+   * that terminates TLS). A trusted proxy's connection (`proxyProtocol`) comes back here once its
+   * PROXY header is read, with the client's address as `transport.info`.
    */
   handle(transport: Transport): void {
     if (this.proxies?.expects(transport)) return this.proxies.read(transport);
@@ -252,7 +268,7 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
   /** Logs a connection that came or went, and publishes it; nothing is built when nobody listens. */
   private announce(session: SessionInfo<State>, what: 'connect' | 'disconnect'): void {
     const logger = this.settings.logger;
-    const channel = what === 'connect' ? channels.serverConnect : channels.serverClose;
+    const channel = what === 'connect' ? connectionChannels.connect : connectionChannels.close;
     if (logger === silentLogger && !channel.hasSubscribers) return;
     const event: ConnectionEvent = {
       session: session.id,
@@ -289,4 +305,9 @@ export class SmtpServer<State = DefaultState> extends EventEmitter<SmtpServerEve
     else if (logger !== silentLogger) logger.error({ session: session?.id, error }, error.message);
     else console.error(`esmtp: ${session === undefined ? 'server' : `session ${session.id}`}:`, error);
   }
+}
+
+/** The runtime is workerd (Cloudflare Workers), which says so in `navigator.userAgent`. */
+function onWorkers(): boolean {
+  return (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === 'Cloudflare-Workers';
 }

@@ -1,14 +1,14 @@
 /**
- * Wire tracing: every command and reply line, published on `node:diagnostics_channel` channels and
- * written to the logger at `debug`, with AUTH payloads redacted. Nothing is formatted when nobody
- * listens.
+ * Wire tracing: every command and reply line, published on channels (in Node, the
+ * `node:diagnostics_channel` channels of `./channels.ts`) and written to the logger at `debug`,
+ * with AUTH payloads redacted. Nothing is formatted when nobody listens. Pure: the runtime's
+ * channels come in as an argument.
  *
  * Channels (each message is a {@link WireLine}): `esmtp:server:command`, `esmtp:server:reply`,
  * `esmtp:client:command`, `esmtp:client:reply`; and `esmtp:server:connect` and
  * `esmtp:server:close` (a {@link ConnectionEvent}).
  * @module
  */
-import { channel } from 'node:diagnostics_channel';
 import { type Logger, logsDebug } from './logger.js';
 
 /** One line on the wire, as published. */
@@ -29,14 +29,22 @@ export interface ConnectionEvent {
   readonly remotePort: number;
 }
 
-export const channels = {
-  serverCommand: channel('esmtp:server:command'),
-  serverReply: channel('esmtp:server:reply'),
-  serverConnect: channel('esmtp:server:connect'),
-  serverClose: channel('esmtp:server:close'),
-  clientCommand: channel('esmtp:client:command'),
-  clientReply: channel('esmtp:client:reply'),
-} as const;
+/** Where traced lines are published: `node:diagnostics_channel`'s `Channel` has this shape. */
+export interface Publisher {
+  readonly hasSubscribers: boolean;
+  publish(message: unknown): void;
+}
+
+/** The channels of one side: its commands and its replies. */
+export interface WireChannels {
+  readonly command: Publisher;
+  readonly reply: Publisher;
+}
+
+const nobody: Publisher = { hasSubscribers: false, publish() {} };
+
+/** For runtimes without diagnostics channels: only the logger hears the wire. */
+export const noChannels: WireChannels = { command: nobody, reply: nobody };
 
 type Direction = 'command' | 'reply';
 
@@ -52,13 +60,13 @@ export class WireTrace {
     readonly session: string,
     private readonly side: 'server' | 'client',
     private readonly logger: Logger,
+    private readonly channels: WireChannels,
   ) {}
 
   /** Whether anything listens: callers skip the work of tracing when not. */
   get on(): boolean {
-    const c = this.side === 'server' ? channels.serverCommand : channels.clientCommand;
-    const r = this.side === 'server' ? channels.serverReply : channels.clientReply;
-    return c.hasSubscribers || r.hasSubscribers || logsDebug(this.logger);
+    const { command, reply } = this.channels;
+    return command.hasSubscribers || reply.hasSubscribers || logsDebug(this.logger);
   }
 
   /** Command lines sent or received (CRLF-separated text). */
@@ -85,14 +93,7 @@ export class WireTrace {
   private publish(direction: Direction, line: string): void {
     const message: WireLine = { session: this.session, line };
     const server = this.side === 'server';
-    const target =
-      direction === 'command'
-        ? server
-          ? channels.serverCommand
-          : channels.clientCommand
-        : server
-          ? channels.serverReply
-          : channels.clientReply;
+    const target = this.channels[direction];
     if (target.hasSubscribers) target.publish(message);
     if (logsDebug(this.logger)) {
       const arrow = (direction === 'command') === server ? '<' : '>';

@@ -1,6 +1,7 @@
 /**
  * The one interface between esmtp's protocol drivers and the network: a duplex byte connection.
- * Implementations: `NodeTransport` (net/tls sockets), `memoryPair()` (tests, in-process).
+ * Implementations: `NodeTransport` (net/tls sockets), `memoryPair()` (tests, in-process),
+ * `WebStreamsTransport` (sockets given as web streams: Deno, Cloudflare Workers).
  * @module
  */
 
@@ -60,7 +61,9 @@ export interface Transport {
   /**
    * Starts TLS on this connection (STARTTLS, or implicit TLS right after accepting), as a server
    * when `server` is true; resolves once the handshake is done. `options` are the runtime's own
-   * (Node: `tls.TLSSocket` options). Input must be paused and everything read before discarded.
+   * (Node: `tls.TLSSocket` options; web streams: the client's TLS options). Input must be paused
+   * and everything read before discarded. A transport over a pulled stream waits here for the read
+   * in flight: a reader that pauses as soon as the last reply before TLS has arrived leaves none.
    */
   startTls?(options: object, server: boolean): Promise<void>;
   /**
@@ -71,7 +74,11 @@ export interface Transport {
   unshift?(chunk: Uint8Array): void;
   /** Starts delivering input to `handlers`. Called once. */
   start(handlers: TransportHandlers): void;
-  /** Stops delivering input until `resume()`; the peer is slowed down by TCP flow control. */
+  /**
+   * Stops delivering input until `resume()`; the peer is slowed down by TCP flow control. Called
+   * from the `data` handler, it takes effect before the next chunk: a pulled stream then starts
+   * no further read.
+   */
   pause(): void;
   /** Delivers input again after `pause()`. */
   resume(): void;
