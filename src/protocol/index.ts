@@ -27,6 +27,16 @@ export { EsmtpError, type EsmtpErrorCode, SmtpError } from './errors.js';
 export { LineEndNormalizer } from './line-end-normalizer.js';
 export { type LineEvent, LineReader, type LineReaderOptions } from './line-reader.js';
 export {
+  findMtaStsRecord,
+  MTA_STS_MAX_AGE,
+  type MtaStsParse,
+  type MtaStsPolicy,
+  type MtaStsRecord,
+  mxMatchesPolicy,
+  parseMtaStsPolicy,
+  parseMtaStsRecord,
+} from './mta-sts.js';
+export {
   type BodyType,
   formatMailParameters,
   formatRcptParameters,
