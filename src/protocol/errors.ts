@@ -78,6 +78,13 @@ export class SmtpError extends Error {
   get enhanced(): string | undefined {
     return this.reply.enhanced;
   }
+
+  /**
+   * On the client, when the server refused the message after its RCPTs: the recipients it had
+   * already refused, each with its own reply (the others are refused by this error's reply).
+   * Empty otherwise.
+   */
+  rejected: readonly { readonly address: string; readonly reply: Reply }[] = [];
 }
 
 /** The codes of {@link EsmtpError}. */
@@ -113,11 +120,25 @@ export class EsmtpError extends Error {
   readonly code: EsmtpErrorCode;
   /** The server reply behind this error, when there was one. */
   readonly reply: Reply | undefined;
+  /**
+   * The recipients the server refused, each with its reply: with `EENVELOPE` from `send()`, every
+   * recipient. Empty otherwise.
+   */
+  readonly rejected: readonly { readonly address: string; readonly reply: Reply }[];
 
-  constructor(code: EsmtpErrorCode, message: string, options: { reply?: Reply; cause?: unknown } = {}) {
+  constructor(
+    code: EsmtpErrorCode,
+    message: string,
+    options: {
+      reply?: Reply;
+      cause?: unknown;
+      rejected?: readonly { readonly address: string; readonly reply: Reply }[];
+    } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.reply = options.reply;
+    this.rejected = options.rejected ?? [];
   }
 
   /** `error instanceof EsmtpError` holds for an `EsmtpError` from either build of the package. */
