@@ -84,7 +84,15 @@ export class SmtpError extends Error {
    * already refused, each with its own reply (the others are refused by this error's reply).
    * Empty otherwise.
    */
-  rejected: readonly { readonly address: string; readonly reply: Reply }[] = [];
+  rejected: readonly RejectedRecipient[] = [];
+}
+
+/** A recipient the server refused, with its reply (in `send()`'s result, and on its errors). */
+export interface RejectedRecipient {
+  /** The recipient as written in the envelope's `to`. */
+  readonly address: string;
+  /** The server's 4xx or 5xx reply to its RCPT, or with LMTP to the message. */
+  readonly reply: Reply;
 }
 
 /** The codes of {@link EsmtpError}. */
@@ -124,7 +132,7 @@ export class EsmtpError extends Error {
    * The recipients the server refused, each with its reply: with `EENVELOPE` from `send()`, every
    * recipient. Empty otherwise.
    */
-  readonly rejected: readonly { readonly address: string; readonly reply: Reply }[];
+  readonly rejected: readonly RejectedRecipient[];
 
   constructor(
     code: EsmtpErrorCode,
@@ -132,7 +140,7 @@ export class EsmtpError extends Error {
     options: {
       reply?: Reply;
       cause?: unknown;
-      rejected?: readonly { readonly address: string; readonly reply: Reply }[];
+      rejected?: readonly RejectedRecipient[];
     } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });

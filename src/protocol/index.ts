@@ -23,7 +23,7 @@ export {
   formatEhloReply,
   parseEhloReply,
 } from './ehlo.js';
-export { EsmtpError, type EsmtpErrorCode, SmtpError } from './errors.js';
+export { EsmtpError, type EsmtpErrorCode, type RejectedRecipient, SmtpError } from './errors.js';
 export { LineEndNormalizer } from './line-end-normalizer.js';
 export { type LineEvent, LineReader, type LineReaderOptions } from './line-reader.js';
 export {

@@ -22,8 +22,18 @@ export interface MtaStsPolicy {
 
 /** What {@link parseMtaStsPolicy} and {@link parseMtaStsRecord} return: the value, or why there is none. */
 export type MtaStsParse<T> =
-  | { readonly type: 'valid'; readonly value: T }
-  | { readonly type: 'invalid'; readonly reason: string };
+  | {
+      /** The text is valid. */
+      readonly type: 'valid';
+      /** What it says. */
+      readonly value: T;
+    }
+  | {
+      /** The text is not valid: no policy or record. */
+      readonly type: 'invalid';
+      /** Why, for a log. */
+      readonly reason: string;
+    };
 
 /** The longest `max_age` the RFC allows (3.2): a year of seconds. */
 export const MTA_STS_MAX_AGE = 31_557_600;

@@ -25,7 +25,14 @@ export type DeliverMessage = MessageInput | (() => MessageInput);
  */
 export interface DnsResolver {
   /** MX records: `exchange` and `priority`. */
-  resolveMx(name: string): Promise<{ exchange: string; priority: number }[]>;
+  resolveMx(name: string): Promise<
+    {
+      /** The host's name; empty (or `.`) in a null MX. */
+      exchange: string;
+      /** Its preference: lower is tried first. */
+      priority: number;
+    }[]
+  >;
   /** IPv4 addresses. */
   resolve4(name: string): Promise<string[]>;
   /** IPv6 addresses. */
@@ -39,8 +46,14 @@ export type MtaStsFetch = (
   url: string,
   init: { redirect: 'manual'; signal: AbortSignal },
 ) => Promise<{
+  /** The HTTP status: only 200 is a policy (redirects are not followed). */
   status: number;
-  headers: { get(name: string): string | null };
+  /** The response headers: `content-type` must be `text/plain`. */
+  headers: {
+    /** A header's value, or null. */
+    get(name: string): string | null;
+  };
+  /** The policy text. */
   body: ReadableStream<Uint8Array> | null;
 }>;
 
@@ -104,7 +117,10 @@ export interface DeliverOptions {
   /** The most octets a message given as a stream is read into memory (EMESSAGE beyond). Default 25 MiB. */
   maxBuffered?: number;
   /** Deadlines of each SMTP connection, as for `SmtpClient`, and `dns` for each DNS lookup (default 10 s). */
-  timeouts?: ClientTimeouts & { dns?: number };
+  timeouts?: ClientTimeouts & {
+    /** Each DNS lookup, in milliseconds. Default 10 s. */
+    dns?: number;
+  };
   /** Stops the delivery: recipients not yet delivered are deferred. */
   signal?: AbortSignal;
   /** Where each connection logs (pino's shape). Default: silent. */
