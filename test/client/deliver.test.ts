@@ -54,6 +54,7 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
         { name: 'mx-tls.test', address: TLS },
         { name: 'implicit.test', address: GOOD },
       ],
+      txt: [{ name: 'noaddress-either.test', text: 'the name exists with no MX and no address' }],
     });
     const collecting = collectingServer({
       hostname: 'mx-good.test',
@@ -155,7 +156,16 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
     });
   });
 
-  it('a domain without MX records is its own host (the implicit MX)', async () => {
+  it('a domain without MX records is its own host (the implicit MX); without an address either, it fails', async () => {
+    const none = await deliver(
+      { from: 'a@sender.test', to: ['f@noaddress-either.test'] },
+      MESSAGE,
+      options(),
+    );
+    expect(only(none.recipients)).toMatchObject({
+      status: 'failed',
+      reply: { code: 550, enhanced: '5.1.2' },
+    });
     const result = await deliver({ from: 'a@sender.test', to: ['f@implicit.test'] }, MESSAGE, options());
     expect(only(result.recipients)).toMatchObject({
       status: 'delivered',

@@ -110,15 +110,19 @@ export function inPreferenceOrder(hosts: readonly MxHost[]): MxHost[] {
   return shuffled.map((s) => s.host);
 }
 
+/** A host's addresses; when there are none, why, and whether a later lookup may find some. */
+export interface HostAddresses {
+  readonly addresses: string[];
+  readonly reason: string;
+  readonly temporary: boolean;
+}
+
 /**
  * The addresses of an MX host: IPv4 first, then IPv6. A host with none, or whose lookups failed,
  * gives an empty list and why.
  */
-export async function hostAddresses(
-  dns: Dns,
-  host: string,
-): Promise<{ addresses: string[]; reason: string }> {
-  if (isIP(host) !== 0) return { addresses: [host], reason: '' };
+export async function hostAddresses(dns: Dns, host: string): Promise<HostAddresses> {
+  if (isIP(host) !== 0) return { addresses: [host], reason: '', temporary: false };
   const [v4, v6] = await Promise.allSettled([
     lookup(dns, (r) => r.resolve4(host), `A ${host}`),
     lookup(dns, (r) => r.resolve6(host), `AAAA ${host}`),
@@ -132,5 +136,5 @@ export async function hostAddresses(
     failures.length > 0
       ? `${host}: address lookup failed: ${failures[0]?.message}`
       : `${host}: no A or AAAA record`;
-  return { addresses, reason };
+  return { addresses, reason, temporary: failures.length > 0 };
 }

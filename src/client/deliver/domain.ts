@@ -55,8 +55,15 @@ export async function deliverToDestination(
     case 'temporary':
       return everyone('deferred', 451, '4.4.3', mx.reason);
   }
+  let hosts: HostToTry[] = mx.hosts.map((host) => ({ name: host.name, addresses: undefined }));
+  if (mx.implicit) {
+    // RFC 5321 5.1: a domain with neither MX nor address records has no mail host; that is an error.
+    const found = await hostAddresses(ctx.dns, domain);
+    if (found.addresses.length === 0 && !found.temporary)
+      return everyone('failed', 550, '5.1.2', `${domain} has no MX and no address record`);
+    hosts = [{ name: domain, addresses: found.addresses.length > 0 ? found.addresses : undefined }];
+  }
   const policy = ctx.mtaSts === undefined ? undefined : await ctx.mtaSts.policyOf(ctx.dns, domain);
-  const hosts = mx.hosts.map((host) => ({ name: host.name, addresses: undefined }));
   return tryHosts(hosts, group, ctx, policy?.policy.mode === 'none' ? undefined : policy);
 }
 
