@@ -2,6 +2,7 @@ import { createServer, request, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deliver } from '../../src/client/deliver/deliver.js';
+import { MtaSts } from '../../src/client/deliver/mta-sts.js';
 import type { DeliverOptions, MtaStsCacheEntry, MtaStsFetch } from '../../src/client/deliver/types.js';
 import { certificateFor, testCertificates } from '../helpers/certs.js';
 import { dnsmasqProgram, type RunningDns, startDnsmasq } from '../helpers/dnsmasq.js';
@@ -55,6 +56,9 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
         { name: '_mta-sts.enforce.test', text: 'v=STSv1; id=e1' },
         { name: '_mta-sts.testing.test', text: 'v=STSv1; id=t1' },
         { name: '_mta-sts.plain.test', text: 'v=STSv1; id=p1' },
+        { name: '_mta-sts.html.test', text: 'v=STSv1; id=h1' },
+        { name: '_mta-sts.large.test', text: 'v=STSv1; id=l1' },
+        { name: '_mta-sts.slow.test', text: 'v=STSv1; id=s1' },
       ],
     });
     const mxServers: [string, string, object][] = [
@@ -72,11 +76,28 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
     // The policy server: one HTTPS server for every mta-sts.<domain>, told apart by SNI and Host.
     https = createServer(
       {
-        ...certificateFor(...Object.keys(POLICIES)),
+        ...certificateFor(
+          ...Object.keys(POLICIES),
+          'mta-sts.html.test',
+          'mta-sts.large.test',
+          'mta-sts.slow.test',
+        ),
       },
       (req, res) => {
         const host = req.headers.host ?? '';
         fetched.push(`${host}${req.url}`);
+        if (host === 'mta-sts.slow.test') return; // never answers
+        if (host === 'mta-sts.html.test') {
+          res.writeHead(200, { 'content-type': 'text/html' }).end(POLICIES['mta-sts.enforce.test']);
+          return;
+        }
+        if (host === 'mta-sts.large.test') {
+          const padding = `x_pad: ${'x'.repeat(100)}\n`.repeat(1000);
+          res
+            .writeHead(200, { 'content-type': 'text/plain' })
+            .end(POLICIES['mta-sts.enforce.test'] + padding);
+          return;
+        }
         const policy = POLICIES[host];
         if (req.url !== '/.well-known/mta-sts.txt' || policy === undefined) {
           res.writeHead(404).end();
@@ -90,6 +111,7 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
   });
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.close()));
+    https?.closeAllConnections();
     await new Promise((resolve) => https?.close(resolve));
     await dns?.stop();
   });
@@ -235,5 +257,26 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
       options({ fetch: failing, cache }),
     );
     expect(cached.recipients).toMatchObject([{ status: 'delivered', host: 'mx-valid.sts.test' }]);
+  });
+
+  it('a policy of another type than text/plain, over the size bound, or not served in time is no policy', async () => {
+    const mtaSts = new MtaSts({ fetch: loopbackFetch, timeout: 300, maxPolicySize: 64 * 1024 });
+    const lookups = { resolver: dns.resolver, timeout: 2000, signal: undefined };
+    expect(await mtaSts.policyOf(lookups, 'enforce.test')).toMatchObject({
+      id: 'e1',
+      policy: { mode: 'enforce' },
+    });
+    expect(await mtaSts.policyOf(lookups, 'html.test')).toBeUndefined();
+    expect(await mtaSts.policyOf(lookups, 'large.test')).toBeUndefined();
+    const started = Date.now();
+    expect(await mtaSts.policyOf(lookups, 'slow.test')).toBeUndefined();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(fetched).toEqual(
+      expect.arrayContaining([
+        'mta-sts.html.test/.well-known/mta-sts.txt',
+        'mta-sts.large.test/.well-known/mta-sts.txt',
+        'mta-sts.slow.test/.well-known/mta-sts.txt',
+      ]),
+    );
   });
 });

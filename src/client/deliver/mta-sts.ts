@@ -79,7 +79,10 @@ export class MtaSts {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const response = await this.fetch(url, { redirect: 'manual', signal: controller.signal });
-      if (response.status !== 200) throw new Error(`${url} answered ${response.status}`);
+      if (response.status !== 200) {
+        await response.body?.cancel().catch(() => {}); // frees the connection
+        throw new Error(`${url} answered ${response.status}`);
+      }
       const type = response.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
       if (type !== 'text/plain') throw new Error(`${url} is ${type ?? 'of no type'}, not text/plain`);
       const text = await this.readBody(response.body, url);
