@@ -63,15 +63,16 @@ describe('the built package', () => {
     expect(out.trim().split('\n')).toEqual([
       [
         'ClientSession DotStuffer DotUnstuffer EsmtpError LineReader NodeTransport Replies ReplyParser',
-        'ServerSession SmtpClient SmtpError SmtpServer encodeReply formatCommand formatPath memoryPair',
-        'parseCommand parseCommandLine parseMailbox parsePath planEnvelope reply scramKeys',
+        'ServerSession SmtpClient SmtpError SmtpServer deliver encodeReply formatCommand formatPath',
+        'memoryPair mxMatchesPolicy parseCommand parseCommandLine parseMailbox parseMtaStsPolicy',
+        'parseMtaStsRecord parsePath planEnvelope reply scramKeys',
       ].join(' '),
       [
         'BdatChunk DotStuffer DotUnstuffer EsmtpError LineEndNormalizer LineReader Replies ReplyParser',
-        'SmtpError decodeXtext emptyCapabilities encodeReply encodeXtext formatCommand formatEhloReply',
-        'formatMailParameters formatPath formatRcptParameters isEnhancedCode isPositive parseCommand',
-        'parseCommandLine parseEhloReply parseMailParameters parseMailbox parsePath parseRcptParameters',
-        'reply replyText',
+        'SmtpError decodeXtext emptyCapabilities encodeReply encodeXtext findMtaStsRecord formatCommand',
+        'formatEhloReply formatMailParameters formatPath formatRcptParameters isEnhancedCode isPositive',
+        'mxMatchesPolicy parseCommand parseCommandLine parseEhloReply parseMailParameters parseMailbox',
+        'parseMtaStsPolicy parseMtaStsRecord parsePath parseRcptParameters reply replyText',
       ].join(' '),
       [
         'SCRAM_MAX_ITERATIONS XOAUTH2_FAILURE cramMd5Client cramMd5Server decodeBase64 encodeBase64',

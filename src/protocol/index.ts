@@ -28,7 +28,6 @@ export { LineEndNormalizer } from './line-end-normalizer.js';
 export { type LineEvent, LineReader, type LineReaderOptions } from './line-reader.js';
 export {
   findMtaStsRecord,
-  MTA_STS_MAX_AGE,
   type MtaStsParse,
   type MtaStsPolicy,
   type MtaStsRecord,

@@ -36,7 +36,7 @@ export type MtaStsParse<T> =
     };
 
 /** The longest `max_age` the RFC allows (3.2): a year of seconds. */
-export const MTA_STS_MAX_AGE = 31_557_600;
+const MTA_STS_MAX_AGE = 31_557_600;
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 

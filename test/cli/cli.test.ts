@@ -65,6 +65,10 @@ describe('esmtp serve and esmtp send', () => {
           'timeout',
           'from',
           'to',
+          'mx',
+          'dns-server',
+          'port',
+          'mta-sts',
         ],
       ],
     ] as const) {
