@@ -113,9 +113,10 @@ async function tryHosts(
     }
   }
   const why = reasons.length === 0 ? 'no MX host to try' : reasons.join('; ');
-  const [code, enhanced] = tlsOnly && reasons.length > 0 ? [451, '4.7.5'] : [451, '4.4.1'];
+  // 4.7.5 when TLS or MTA-STS is all that stood in the way; 4.4.1 (no answer from host) otherwise.
+  const enhanced = tlsOnly && reasons.length > 0 ? '4.7.5' : '4.4.1';
   return {
-    outcomes: group.recipients.map((r) => local(r, 'deferred', code, enhanced, why)),
+    outcomes: group.recipients.map((r) => local(r, 'deferred', 451, enhanced, why)),
     report: report(),
   };
 }
