@@ -13,12 +13,27 @@
  * @module esmtp
  */
 
-// The client.
+// The client, and delivery straight to MX hosts.
 export {
   type ClientTimeouts,
   type ClientTlsOptions,
+  type DeferredRecipient,
+  type DeliveredRecipient,
+  type DeliverMessage,
+  type DeliverOptions,
+  type DeliveryResult,
+  type DnsResolver,
+  type DomainReport,
+  deliver,
+  type FailedRecipient,
   type MessageInput,
+  type MtaStsCache,
+  type MtaStsCacheEntry,
+  type MtaStsFetch,
+  type MtaStsOptions,
+  type MtaStsReport,
   type RateLimit,
+  type RecipientOutcome,
   type SendOptions,
   SmtpClient,
   type SmtpClientOptions,
@@ -40,6 +55,10 @@ export {
   formatPath,
   LineReader,
   type MailParameters,
+  type MtaStsParse,
+  type MtaStsPolicy,
+  type MtaStsRecord,
+  mxMatchesPolicy,
   type ParseCommandOptions,
   type ProxyAddresses,
   type ProxyEndpoint,
@@ -49,6 +68,8 @@ export {
   parseCommand,
   parseCommandLine,
   parseMailbox,
+  parseMtaStsPolicy,
+  parseMtaStsRecord,
   parsePath,
   type RcptParameters,
   Replies,

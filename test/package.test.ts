@@ -65,16 +65,17 @@ describe('the built package', () => {
     expect(out.trim().split('\n')).toEqual([
       [
         'ClientSession DotStuffer DotUnstuffer EsmtpError LineReader NodeTransport Replies ReplyParser',
-        'ServerSession SmtpClient SmtpError SmtpPool SmtpServer encodeReply formatCommand formatPath memoryPair',
-        'parseCommand parseCommandLine parseMailbox parsePath planEnvelope relayPolicy reply scramKeys',
+        'ServerSession SmtpClient SmtpError SmtpPool SmtpServer deliver encodeReply formatCommand',
+        'formatPath memoryPair mxMatchesPolicy parseCommand parseCommandLine parseMailbox',
+        'parseMtaStsPolicy parseMtaStsRecord parsePath planEnvelope relayPolicy reply scramKeys',
       ].join(' '),
       [
         'BdatChunk DotStuffer DotUnstuffer EsmtpError LineEndNormalizer LineReader ProxyHeaderError',
         'ProxyHeaderReader Replies ReplyParser SmtpError decodeXtext emptyCapabilities encodeReply',
-        'encodeXtext formatCommand formatEhloReply formatMailParameters formatPath formatProxyHeader',
-        'formatRcptParameters isEnhancedCode isPositive parseCommand',
-        'parseCommandLine parseEhloReply parseMailParameters parseMailbox parsePath parseRcptParameters',
-        'reply replyText',
+        'encodeXtext findMtaStsRecord formatCommand formatEhloReply formatMailParameters formatPath',
+        'formatProxyHeader formatRcptParameters isEnhancedCode isPositive mxMatchesPolicy parseCommand',
+        'parseCommandLine parseEhloReply parseMailParameters parseMailbox parseMtaStsPolicy',
+        'parseMtaStsRecord parsePath parseRcptParameters reply replyText',
       ].join(' '),
       [
         'SCRAM_MAX_ITERATIONS XOAUTH2_FAILURE cramMd5Client cramMd5Server decodeBase64 encodeBase64',

@@ -6,15 +6,23 @@ import { readFileSync } from 'node:fs';
 import { SmtpClient, type SmtpClientOptions } from '../client/smtp-client.js';
 import { SmtpError } from '../protocol/errors.js';
 import { replyText } from '../protocol/reply.js';
-import { credentials, integer, parseCommandLine, UsageError } from './args.js';
-import { openMessageFile } from './message-file.js';
+import { credentials, integer, parseCommandLine, port, UsageError } from './args.js';
+import { type MessageFile, openMessageFile } from './message-file.js';
+import { dnsServer, sendToMx } from './send-mx.js';
 
 export const SEND_USAGE = `usage: esmtp send --server URL --from ADDR --to ADDR [--to ADDR ...] [options] [FILE | -]
+       esmtp send --mx --from ADDR --to ADDR [--to ADDR ...] [options] [FILE | -]
 
 Sends the message in FILE (or on stdin) and prints the outcome as one JSON object. The size of
 FILE is declared (SIZE=): a message larger than the server takes is refused before it is sent.
 
   --server URL              smtp://host[:port], smtps://host[:port] or lmtp://host:port
+  --mx                      no server: deliver to each recipient domain's MX hosts (read into
+                            memory, 25 MiB at most); prints {"recipients": [...]}, each
+                            delivered, deferred or failed
+  --dns-server IP[:PORT]    with --mx: ask this DNS server (repeat for more); default the system's
+  --port PORT               with --mx: the MX hosts' port (default 25)
+  --mta-sts                 with --mx: apply the domains' MTA-STS policies (RFC 8461)
   --from ADDR               the sender ('' for the null sender)
   --to ADDR                 a recipient; repeat for more
   --tls MODE                required, opportunistic (default) or none
@@ -28,7 +36,9 @@ FILE is declared (SIZE=): a message larger than the server takes is refused befo
   -h, --help                show this help
 
 Exit status: 0 when every recipient was accepted, 1 when any was refused, the send failed or
-FILE cannot be read, 2 for usage errors.
+FILE cannot be read, 2 for usage errors. With --mx: 0 when every recipient was delivered, 1 when
+any failed (a 5xx, a null MX, no such domain), 75 when none failed but some were deferred (try
+again later).
 `;
 
 const OPTIONS = {
@@ -43,8 +53,16 @@ const OPTIONS = {
   lmtp: { type: 'boolean' },
   helo: { type: 'string' },
   timeout: { type: 'string' },
+  mx: { type: 'boolean' },
+  'dns-server': { type: 'string', multiple: true },
+  port: { type: 'string' },
+  'mta-sts': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** The options that only go with --server, and those that only go with --mx. */
+const SERVER_ONLY = ['server', 'auth', 'allow-insecure-auth', 'lmtp', 'insecure'] as const;
+const MX_ONLY = ['dns-server', 'port', 'mta-sts'] as const;
 
 /** The --server URL; without its scheme, a usage error that shows the form. */
 function serverUrl(text: string, lmtp: boolean): string {
@@ -57,6 +75,19 @@ function serverUrl(text: string, lmtp: boolean): string {
   return lmtp ? text.replace(/^smtp:/i, 'lmtp:') : text;
 }
 
+/** Every wait of a send, `seconds` long. */
+function timeouts(seconds: number) {
+  const ms = seconds * 1000;
+  return { command: ms, data: ms, greeting: ms, connect: ms, dns: ms };
+}
+
+/** The message: FILE, or stdin when there is none or it is `-`. */
+function messageOf(file: string | undefined): Promise<MessageFile> | MessageFile {
+  return file === undefined || file === '-'
+    ? { stream: process.stdin, size: undefined }
+    : openMessageFile(file);
+}
+
 /** Sends, prints the JSON outcome, and returns the exit status. */
 export async function send(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, OPTIONS);
@@ -65,13 +96,36 @@ export async function send(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const { server, from, to = [], ca, auth, helo } = values;
-  if (server === undefined || from === undefined || to.length === 0)
-    throw new UsageError('--server, --from and --to are required');
   if (positionals.length > 1) throw new UsageError('one message file at most');
   const tls = values.tls ?? 'opportunistic';
   if (tls !== 'required' && tls !== 'opportunistic' && tls !== 'none')
     throw new UsageError('--tls is required, opportunistic or none');
   const seconds = integer(values.timeout, 'timeout') ?? 60;
+  if (values.mx) {
+    const wrong = SERVER_ONLY.find((name) => values[name] !== undefined);
+    if (wrong !== undefined) throw new UsageError(`--${wrong} does not go with --mx`);
+    if (from === undefined || to.length === 0) throw new UsageError('--from and --to are required');
+    const servers = values['dns-server']?.map(dnsServer);
+    const mxPort = port(values.port, 'port');
+    return sendToMx({
+      from,
+      to,
+      message: await messageOf(positionals[0]),
+      options: {
+        tls,
+        ...(ca === undefined ? {} : { ca: readFileSync(ca) }),
+        ...(servers === undefined ? {} : { dnsServers: servers }),
+        ...(mxPort === undefined ? {} : { port: mxPort }),
+        ...(helo === undefined ? {} : { name: helo }),
+        mtaSts: values['mta-sts'] === true,
+        timeouts: timeouts(seconds),
+      },
+    });
+  }
+  const wrong = MX_ONLY.find((name) => values[name] !== undefined);
+  if (wrong !== undefined) throw new UsageError(`--${wrong} goes with --mx only`);
+  if (server === undefined || from === undefined || to.length === 0)
+    throw new UsageError('--server, --from and --to are required');
   const options: SmtpClientOptions = {
     tls,
     tlsOptions: {
@@ -79,21 +133,12 @@ export async function send(argv: readonly string[]): Promise<number> {
       ...(values.insecure ? { rejectUnauthorized: false } : {}),
     },
     allowInsecureAuth: values['allow-insecure-auth'] === true,
-    timeouts: {
-      command: seconds * 1000,
-      data: seconds * 1000,
-      greeting: seconds * 1000,
-      connect: seconds * 1000,
-    },
+    timeouts: timeouts(seconds),
     ...(auth === undefined ? {} : { auth: credentials(auth, '--auth') }),
     ...(helo === undefined ? {} : { name: helo }),
   };
   const url = serverUrl(server, values.lmtp === true);
-  const file = positionals[0];
-  const message =
-    file === undefined || file === '-'
-      ? { stream: process.stdin, size: undefined }
-      : await openMessageFile(file);
+  const message = await messageOf(positionals[0]);
 
   let client: SmtpClient | undefined;
   try {

@@ -1,3 +1,20 @@
+export { deliver } from './deliver/deliver.js';
+export type {
+  DeferredRecipient,
+  DeliveredRecipient,
+  DeliverMessage,
+  DeliverOptions,
+  DeliveryResult,
+  DnsResolver,
+  DomainReport,
+  FailedRecipient,
+  MtaStsCache,
+  MtaStsCacheEntry,
+  MtaStsFetch,
+  MtaStsOptions,
+  MtaStsReport,
+  RecipientOutcome,
+} from './deliver/types.js';
 export type { MessageInput } from './message-source.js';
 export { SmtpPool, type SmtpPoolOptions, type SmtpPoolStats } from './pool.js';
 export type { RateLimit } from './rate-limit.js';

@@ -83,8 +83,8 @@ export async function sendMessage(
     return { accepted: outcome.accepted, rejected: all, reply: finals.at(-1) as Reply, messageSize: size };
   }
   const final = finals[0] as Reply;
-  if (final.code === 421) throw refused(conn, final);
-  if (final.code >= 400) throw new SmtpError(final);
+  if (final.code === 421) throw withRejected(refused(conn, final), rejected);
+  if (final.code >= 400) throw withRejected(new SmtpError(final), rejected);
   return { accepted, rejected, reply: final, messageSize: size };
 }
 
@@ -140,10 +140,12 @@ async function envelopeReplies(
     return { accepted, rejected };
   }
   if (accepted.length === 0 && !pipelining) throw allRefused(rejected); // DATA not sent
-  const data = await next('DATA');
+  const data = await next('DATA').catch((error: unknown) => {
+    throw error instanceof SmtpError ? withRejected(error, rejected) : error;
+  });
   if (data.code !== 354) {
     if (accepted.length === 0) throw allRefused(rejected);
-    throw new SmtpError(data);
+    throw withRejected(new SmtpError(data), rejected);
   }
   if (accepted.length === 0) {
     // A server that says 354 with no recipient: end the empty message; nothing of ours is sent.
@@ -256,7 +258,14 @@ function allRefused(rejected: readonly RejectedRecipient[]): EsmtpError {
   const detail = rejected.map((r) => `${r.address}: ${r.reply.code} ${r.reply.lines.join(' ')}`).join('; ');
   return new EsmtpError('EENVELOPE', `every recipient was refused (${detail})`, {
     reply: rejected[0]?.reply,
+    rejected,
   });
+}
+
+/** The message's refusal, carrying the recipients refused before it with their own replies. */
+function withRejected(error: SmtpError, rejected: readonly RejectedRecipient[]): SmtpError {
+  error.rejected = rejected;
+  return error;
 }
 
 /**

@@ -99,6 +99,21 @@ export class SmtpError extends Error {
   get enhanced(): string | undefined {
     return this.reply.enhanced;
   }
+
+  /**
+   * On the client, when the server refused the message after its RCPTs: the recipients it had
+   * already refused, each with its own reply (the others are refused by this error's reply).
+   * Empty otherwise.
+   */
+  rejected: readonly RejectedRecipient[] = [];
+}
+
+/** A recipient the server refused, with its reply (in `send()`'s result, and on its errors). */
+export interface RejectedRecipient {
+  /** The recipient as written in the envelope's `to`. */
+  readonly address: string;
+  /** The server's 4xx or 5xx reply to its RCPT, or with LMTP to the message. */
+  readonly reply: Reply;
 }
 
 /** The codes of {@link EsmtpError}. */
@@ -150,11 +165,25 @@ export class EsmtpError extends Error {
    * undefined on an error from anything else.
    */
   declare readonly sent?: SendProgress;
+  /**
+   * The recipients the server refused, each with its reply: with `EENVELOPE` from `send()`, every
+   * recipient. Empty otherwise.
+   */
+  readonly rejected: readonly RejectedRecipient[];
 
-  constructor(code: EsmtpErrorCode, message: string, options: { reply?: Reply; cause?: unknown } = {}) {
+  constructor(
+    code: EsmtpErrorCode,
+    message: string,
+    options: {
+      reply?: Reply;
+      cause?: unknown;
+      rejected?: readonly RejectedRecipient[];
+    } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.reply = options.reply;
+    this.rejected = options.rejected ?? [];
   }
 
   /** `error instanceof EsmtpError` holds for an `EsmtpError` from either build of the package. */

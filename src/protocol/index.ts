@@ -29,11 +29,21 @@ export {
   type EsmtpErrorCode,
   ProxyHeaderError,
   type ProxyHeaderErrorCode,
+  type RejectedRecipient,
   type SendProgress,
   SmtpError,
 } from './errors.js';
 export { LineEndNormalizer } from './line-end-normalizer.js';
 export { type LineEvent, LineReader, type LineReaderOptions } from './line-reader.js';
+export {
+  findMtaStsRecord,
+  type MtaStsParse,
+  type MtaStsPolicy,
+  type MtaStsRecord,
+  mxMatchesPolicy,
+  parseMtaStsPolicy,
+  parseMtaStsRecord,
+} from './mta-sts.js';
 export {
   type BodyType,
   formatMailParameters,

@@ -5,8 +5,10 @@
  * @module
  */
 import { type Capabilities, emptyCapabilities, parseEhloReply } from '../protocol/ehlo.js';
-import { EsmtpError } from '../protocol/errors.js';
+import { EsmtpError, type RejectedRecipient } from '../protocol/errors.js';
 import type { Reply } from '../protocol/reply.js';
+
+export type { RejectedRecipient };
 
 /** How the client authenticates. */
 export type ClientAuth =
@@ -38,14 +40,6 @@ export type ClientAuth =
       /** XOAUTH2, the only mechanism for a token; EAUTH when the server does not offer it. */
       readonly mechanism?: 'XOAUTH2';
     };
-
-/** One recipient the server refused, with its reply. */
-export interface RejectedRecipient {
-  /** The recipient as written in the envelope's `to`. */
-  readonly address: string;
-  /** The server's 4xx or 5xx reply to its RCPT, or with LMTP to the message. */
-  readonly reply: Reply;
-}
 
 /** What `send()` resolves to. */
 export interface SendResult {

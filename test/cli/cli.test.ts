@@ -66,6 +66,10 @@ describe('esmtp serve and esmtp send', () => {
           'timeout',
           'from',
           'to',
+          'mx',
+          'dns-server',
+          'port',
+          'mta-sts',
         ],
       ],
     ] as const) {

@@ -307,6 +307,21 @@ describe('pipelining and bodies', () => {
     expect(result.messageSize).toBe(10);
   });
 
+  it('a message refused after some RCPTs were: the error carries those recipients with their replies', async () => {
+    const { server, client } = await connected(plain);
+    const sending = client.send({ from: 'a@example.com', to: ['b@example.org', 'c@example.org'] }, 'x');
+    for (let i = 0; i < 4; i++) await server.line();
+    server.send('250 ok\r\n250 ok\r\n450 4.2.1 try later\r\n354 go\r\n');
+    await server.dataBody();
+    server.send('554 5.6.0 no thanks\r\n');
+    const error = (await sending.catch((e: unknown) => e)) as SmtpError;
+    expect(error).toBeInstanceOf(SmtpError);
+    expect(error.code).toBe(554);
+    expect(error.rejected).toEqual([
+      { address: 'c@example.org', reply: { code: 450, enhanced: '4.2.1', lines: ['try later'] } },
+    ]);
+  });
+
   it('with every RCPT refused, no body is sent; the next send says RSET first', async () => {
     const { server, client } = await connected(plain);
     const sending = client.send({ from: 'a@example.com', to: ['x@example.org'] }, 'secret body');
@@ -314,6 +329,9 @@ describe('pipelining and bodies', () => {
     server.send('250 ok\r\n550 5.1.1 no\r\n554 5.5.1 no valid recipients\r\n');
     const error = await errorOf(sending);
     expect(error.code).toBe('EENVELOPE');
+    expect(error.rejected).toEqual([
+      { address: 'x@example.org', reply: { code: 550, enhanced: '5.1.1', lines: ['no'] } },
+    ]);
     expect(server.transcript).not.toContain('secret');
     const again = client.send({ from: 'a@example.com', to: ['b@example.org'] }, 'x');
     expect(await server.line()).toBe('RSET');

@@ -24,6 +24,16 @@ export interface TestCertificates {
 }
 
 let cached: TestCertificates | undefined;
+/** Issues a leaf certificate signed by the test CA; set once the CA exists. */
+let issue: ((name: string, cn: string, san: string, days: string, usage: string) => KeyPair) | undefined;
+let issued = 0;
+
+/** A server certificate from the test CA for `names` (DNS names), valid now. */
+export function certificateFor(...names: string[]): KeyPair {
+  testCertificates();
+  const san = names.map((n) => `DNS:${n}`).join(',');
+  return (issue as NonNullable<typeof issue>)(`named${issued++}`, names[0] ?? 'none', san, '2', 'serverAuth');
+}
 
 /** Makes a CA and leaf certificates with openssl, once per test process. */
 export function testCertificates(): TestCertificates {
@@ -69,6 +79,7 @@ export function testCertificates(): TestCertificates {
       cert: readFileSync(join(dir, `${name}.pem`), 'utf8'),
     };
   };
+  issue = leaf;
   cached = {
     ca: readFileSync(join(dir, 'ca.pem'), 'utf8'),
     localhost: leaf('localhost', 'localhost', 'DNS:localhost,IP:127.0.0.1', '2', 'serverAuth'),

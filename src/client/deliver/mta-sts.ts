@@ -1,0 +1,117 @@
+/**
+ * MTA-STS policy discovery (RFC 8461 3): the `_mta-sts` TXT record, the policy fetched over HTTPS
+ * when its id is new, and the cache that keeps it for its `max_age`.
+ * @module
+ */
+import { EsmtpError } from '../../protocol/errors.js';
+import { findMtaStsRecord, type MtaStsPolicy, parseMtaStsPolicy } from '../../protocol/mta-sts.js';
+import { abortError } from '../client-connection.js';
+import { type Dns, dnsCode, lookup } from './dns.js';
+import type { MtaStsCache, MtaStsFetch, MtaStsOptions } from './types.js';
+
+/** The policy that applies to a domain now, with its id. */
+export interface ActivePolicy {
+  readonly id: string;
+  readonly policy: MtaStsPolicy;
+}
+
+const DEFAULT_TIMEOUT = 10_000;
+const DEFAULT_MAX_SIZE = 64 * 1024;
+
+/** MTA-STS as one `deliver()` call applies it. */
+export class MtaSts {
+  private readonly cache: MtaStsCache;
+  private readonly fetch: MtaStsFetch;
+  private readonly timeout: number;
+  private readonly maxSize: number;
+
+  constructor(options: MtaStsOptions) {
+    this.cache = options.cache ?? new Map();
+    this.fetch = options.fetch ?? (globalThis.fetch as MtaStsFetch);
+    this.timeout = options.timeout ?? DEFAULT_TIMEOUT;
+    this.maxSize = options.maxPolicySize ?? DEFAULT_MAX_SIZE;
+  }
+
+  /**
+   * The policy of `domain` (its A-label form), or undefined when it has none. A policy still in
+   * the cache stands when the TXT record is gone or the fetch fails (RFC 8461 3.3 and 5.1): it
+   * protects against an attacker who removes the record.
+   */
+  async policyOf(dns: Dns, domain: string): Promise<ActivePolicy | undefined> {
+    const now = Date.now();
+    const cached = this.cache.get(domain);
+    const valid = cached !== undefined && cached.expires > now ? cached : undefined;
+    const id = await this.recordId({ ...dns, timeout: Math.min(dns.timeout, this.timeout) }, domain);
+    if (id === undefined || id === valid?.id) return valid;
+    const policy = await this.fetchPolicy(domain, dns.signal).catch((error: unknown) => {
+      if (dnsCode(error) === 'EABORT') throw error;
+      return undefined;
+    });
+    if (policy === undefined) return valid;
+    this.cache.set(domain, { id, policy, expires: now + policy.maxAge * 1000 });
+    return { id, policy };
+  }
+
+  /** The id of the `_mta-sts` record, or undefined when there is no valid one. */
+  private async recordId(dns: Dns, domain: string): Promise<string | undefined> {
+    try {
+      const records = await lookup(dns, (r) => r.resolveTxt(`_mta-sts.${domain}`), `TXT _mta-sts.${domain}`);
+      const record = findMtaStsRecord(records);
+      return record.type === 'valid' ? record.value.id : undefined;
+    } catch (error) {
+      if (dnsCode(error) === 'EABORT') throw error;
+      return undefined;
+    }
+  }
+
+  /**
+   * GET `https://mta-sts.<domain>/.well-known/mta-sts.txt`: a 200 (redirects are not followed),
+   * `text/plain`, at most `maxPolicySize` octets, all within the timeout, and a valid policy.
+   */
+  private async fetchPolicy(domain: string, signal: AbortSignal | undefined): Promise<MtaStsPolicy> {
+    const url = `https://mta-sts.${domain}/.well-known/mta-sts.txt`;
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new EsmtpError('ETIMEOUT', `no policy from ${url} within ${this.timeout} ms`)),
+      this.timeout,
+    );
+    const onAbort = () => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const response = await this.fetch(url, { redirect: 'manual', signal: controller.signal });
+      if (response.status !== 200) {
+        await response.body?.cancel().catch(() => {}); // frees the connection
+        throw new Error(`${url} answered ${response.status}`);
+      }
+      const type = response.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
+      if (type !== 'text/plain') throw new Error(`${url} is ${type ?? 'of no type'}, not text/plain`);
+      const text = await this.readBody(response.body, url);
+      const parsed = parseMtaStsPolicy(text);
+      if (parsed.type === 'invalid') throw new Error(`${url}: ${parsed.reason}`);
+      return parsed.value;
+    } catch (error) {
+      throw signal?.aborted ? abortError(signal) : error;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async readBody(body: ReadableStream<Uint8Array> | null, url: string): Promise<string> {
+    if (body === null) return '';
+    const reader = body.getReader();
+    const decoder = new TextDecoder();
+    let size = 0;
+    let text = '';
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return text + decoder.decode();
+      size += value.length;
+      if (size > this.maxSize) {
+        await reader.cancel().catch(() => {});
+        throw new Error(`${url} is larger than ${this.maxSize} octets`);
+      }
+      text += decoder.decode(value, { stream: true });
+    }
+  }
+}
