@@ -11,8 +11,18 @@ import { replyText } from '../protocol/reply.js';
 import type { SessionInfo, SmtpServerOptions } from '../server/options.js';
 import { SmtpServer } from '../server/smtp-server.js';
 import { hostPort, integer, type Parsed, parseCommandLine, port, UsageError } from './args.js';
+import {
+  acceptAnyAuth,
+  CATCHER_OPTIONS,
+  CATCHER_USAGE,
+  catcherConfig,
+  createEnvelopeDir,
+  deliverWithEnvelope,
+  startCatcher,
+  storedEnvelope,
+} from './catcher/index.js';
 import { CliLog, flushLog } from './log.js';
-import { createMaildir, deliverToMaildir } from './maildir.js';
+import { createMaildir } from './maildir.js';
 import { traceHeaders } from './trace.js';
 import { readUsers } from './users.js';
 
@@ -42,7 +52,7 @@ Runs an SMTP server that delivers every message it accepts to a Maildir.
   --log-format FORMAT       text (default) or json: one JSON object per line
   --quiet                   no line per message; only the count when stopping
   -h, --help                show this help
-
+${CATCHER_USAGE}
 Environment: ESMTP_AUTH holds users for AUTH too, one USER:PASS a line, as in --auth-file.
 `;
 
@@ -68,6 +78,7 @@ const OPTIONS = {
   'log-format': { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  ...CATCHER_OPTIONS,
 } as const;
 
 type Values = Parsed<typeof OPTIONS>['values'];
@@ -90,10 +101,19 @@ export async function serve(argv: readonly string[]): Promise<void> {
   const log = new CliLog(format, 'info');
   let delivered = 0;
   const options = serverOptions(values, hostname, lmtp);
+  acceptAnyAuth(options, values);
+  const catcherSettings = catcherConfig(values);
   // The server's own entries: refusals and connections with --verbose, the wire with --trace.
   // Without either it gets no logger, the fastest path (its failures come as 'error' events).
   if (values.trace || values.verbose) options.logger = new CliLog(format, values.trace ? 'debug' : 'info');
-  if (store) await createMaildir(maildir);
+  if (store) {
+    await createMaildir(maildir);
+    await createEnvelopeDir(maildir);
+  }
+  const catcher =
+    catcherSettings === undefined
+      ? undefined
+      : await startCatcher(catcherSettings, maildir, (error) => log.error({ error }, 'web page'));
 
   options.onData = async (message, envelope, session) => {
     const from = envelope.from?.address ?? '';
@@ -101,6 +121,7 @@ export async function serve(argv: readonly string[]): Promise<void> {
     let size = 0;
     try {
       if (store) {
+        const date = new Date();
         const header = traceHeaders({
           session,
           from,
@@ -108,9 +129,13 @@ export async function serve(argv: readonly string[]): Promise<void> {
           hostname,
           id: session.id,
           lmtp,
-          date: new Date(),
+          date,
         });
-        size = (await deliverToMaildir(maildir, header, message)).size;
+        const stored = await deliverWithEnvelope(maildir, header, message, (n) =>
+          storedEnvelope(envelope, session, date, n),
+        );
+        size = stored.size;
+        await catcher?.added(stored.name, stored.envelope);
       } else {
         size = await discard(message);
       }
@@ -138,6 +163,7 @@ export async function serve(argv: readonly string[]): Promise<void> {
   process.stdout.write(
     store ? `esmtp delivering to ${join(maildir, 'new')}\n` : 'esmtp discarding every message (--no-store)\n',
   );
+  if (catcher !== undefined) process.stdout.write(`esmtp web page on ${catcher.url}\n`);
   const scheme = lmtp ? 'lmtp' : 'smtp';
   const main = await (servers[0] as SmtpServer).listen(listen);
   process.stdout.write(`esmtp listening on ${scheme}://${url(listen.host, main.port)}\n`);
@@ -149,6 +175,7 @@ export async function serve(argv: readonly string[]): Promise<void> {
   const stop = async () => {
     log.info({}, 'stopping: finishing open messages');
     await Promise.all(servers.map((s) => s.close({ timeout: 30_000 })));
+    await catcher?.close();
     log.info({}, `stopped: ${delivered} messages delivered`);
     flushLog();
     process.exit(0);
