@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -169,6 +170,17 @@ describe('the built subpaths are pure: they import no Node module', () => {
       }
     });
   }
+
+  it("esmtp imports no package: postal-mime, the catcher's parser, is bundled into the command only", () => {
+    for (const entry of ['index.js', 'index.cjs', 'protocol.js', 'sasl.js']) {
+      const reached = [...closure(entry).values()].flatMap(specifiers);
+      const packages = reached.filter((s) => !s.startsWith('./') && !isBuiltin(s));
+      expect(packages, entry).toEqual([]);
+    }
+    const cli = readFileSync(join(root, 'dist', 'cli.js'), 'utf8');
+    expect(specifiers(cli).filter((s) => s.includes('postal-mime'))).toEqual([]);
+    expect(cli).toContain('PostalMime');
+  });
 
   it('the same check finds the Node modules that dist/index.js reaches (net, bare or node:net)', () => {
     const reached = [...closure('index.js').values()].flatMap(specifiers);
