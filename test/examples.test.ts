@@ -147,6 +147,7 @@ describe('examples/ run against the built package', () => {
 
   it('every example is covered by a test here', () => {
     expect(readdirSync(join(root, 'examples')).sort()).toEqual([
+      'catcher.test.ts', // a vitest test of its own, run by test/cli/catcher-example.test.ts
       'forwarder.mjs',
       'mail-catcher.mjs',
       'read-transcript.mjs',
