@@ -20,6 +20,7 @@ import {
   deliverWithEnvelope,
   startCatcher,
   storedEnvelope,
+  withUiDefault,
 } from './catcher/index.js';
 import { CliLog, flushLog } from './log.js';
 import { createMaildir } from './maildir.js';
@@ -84,7 +85,7 @@ const OPTIONS = {
 type Values = Parsed<typeof OPTIONS>['values'];
 
 export async function serve(argv: readonly string[]): Promise<void> {
-  const { values, positionals } = parseCommandLine(argv, OPTIONS);
+  const { values, positionals } = parseCommandLine(withUiDefault(argv), OPTIONS);
   if (values.help) {
     process.stdout.write(SERVE_USAGE);
     return;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { contentDisposition } from '../../src/cli/catcher/http.js';
+import { withUiDefault } from '../../src/cli/catcher/options.js';
 import { PAGE_FILES } from '../../src/cli/catcher/page.js';
 
 const file = (path: string) => PAGE_FILES[path]?.body ?? '';
@@ -37,5 +38,19 @@ describe('Content-Disposition of a download (RFC 6266)', () => {
     expect(contentDisposition('inline', "naïve (1)'s*.txt")).toBe(
       `inline; filename="na_ve (1)'s*.txt"; filename*=UTF-8''na%C3%AFve%20%281%29%27s%2a.txt`,
     );
+  });
+});
+
+describe('--ui without a value', () => {
+  it('means 127.0.0.1:8025, last or before another option; a value given is kept', () => {
+    expect(withUiDefault(['--ui'])).toEqual(['--ui', '127.0.0.1:8025']);
+    expect(withUiDefault(['--ui', '--max-messages', '5'])).toEqual([
+      '--ui',
+      '127.0.0.1:8025',
+      '--max-messages',
+      '5',
+    ]);
+    expect(withUiDefault(['--ui', '9000', '--quiet'])).toEqual(['--ui', '9000', '--quiet']);
+    expect(withUiDefault(['--maildir', 'x'])).toEqual(['--maildir', 'x']);
   });
 });

@@ -13,7 +13,7 @@ import type { CatcherConfig } from './options.js';
 import { MessageStore } from './store.js';
 
 export { createEnvelopeDir, deliverWithEnvelope, storedEnvelope } from './envelope.js';
-export { acceptAnyAuth, CATCHER_OPTIONS, CATCHER_USAGE, catcherConfig } from './options.js';
+export { acceptAnyAuth, CATCHER_OPTIONS, CATCHER_USAGE, catcherConfig, withUiDefault } from './options.js';
 
 export interface Catcher {
   /**

@@ -15,14 +15,28 @@ export const CATCHER_OPTIONS = {
 
 export const CATCHER_USAGE = `
 Mail catcher (docs/catcher.md):
-  --ui [HOST:]PORT          serve a web page and a JSON API of the messages (127.0.0.1:8025 is
-                            the usual place); keeps each message's envelope beside it
+  --ui [[HOST:]PORT]        serve a web page and a JSON API of the messages (default
+                            127.0.0.1:8025; HOST is 127.0.0.1 unless given)
   --max-messages N          with --ui: keep the newest N messages, deleting older ones
   --auth-any                offer AUTH and accept any user name and password (over TLS, or
                             with --allow-insecure-auth in cleartext); AUTH stays optional
   --release-to URL          with --ui: let the page and API send a message on to this server,
                             smtp://[USER:PASS@]HOST[:PORT] or smtps://...
 `;
+
+/** Where the page is when --ui names no place. */
+export const DEFAULT_UI = '127.0.0.1:8025';
+
+/**
+ * `--ui` may come without its value (last, or before another option): it then means DEFAULT_UI.
+ * parseArgs has no optional values, so the default is put in before it reads the line.
+ */
+export function withUiDefault(argv: readonly string[]): string[] {
+  return argv.flatMap((arg, i) => {
+    const next = argv[i + 1];
+    return arg === '--ui' && (next === undefined || next.startsWith('-')) ? [arg, DEFAULT_UI] : [arg];
+  });
+}
 
 interface CatcherValues {
   ui?: string | undefined;
