@@ -23,11 +23,12 @@ export function htmlPolicy(view: HtmlView): string {
 }
 
 /**
- * The HTML to show: `cid:` references replaced by the parts they name, and links aimed at a new
- * tab, which the sandbox refuses to open until links are allowed.
+ * The HTML to show: `cid:` references replaced by the parts they name, links aimed at a new tab
+ * (which the sandbox refuses to open until links are allowed), and no `<meta http-equiv="refresh">`,
+ * which would take the frame elsewhere without a click.
  */
 export function messageHtml(email: Email): string {
-  let html = email.html ?? '';
+  let html = (email.html ?? '').replace(/<meta\b[^>]*http-equiv\s*=\s*["']?refresh[^>]*>/gi, '');
   for (const attachment of email.attachments) {
     const id = attachment.contentId?.replace(/^<|>$/g, '');
     if (id === undefined || id === '' || !attachment.mimeType.startsWith('image/')) continue;
