@@ -29,6 +29,7 @@ export class EventHub {
       'X-Accel-Buffering': 'no',
     });
     const send = (text: string) => {
+      if (res.destroyed) return;
       if (res.writableLength > BACKLOG) return res.destroy();
       res.write(text);
     };

@@ -105,7 +105,8 @@ export class MessageStore extends EventEmitter<{ added: [MessageSummary, string]
 
   /** Deletes the messages (all when `ids` is undefined) and their envelopes; resolves with the ids deleted. */
   async delete(ids?: readonly string[]): Promise<string[]> {
-    const doomed = ids === undefined ? [...this.#entries] : ids.flatMap((id) => this.#byId.get(id) ?? []);
+    const doomed =
+      ids === undefined ? [...this.#entries] : [...new Set(ids)].flatMap((id) => this.#byId.get(id) ?? []);
     for (const entry of doomed) {
       this.#byId.delete(entry.summary.id);
       this.#entries.splice(this.#entries.indexOf(entry), 1);

@@ -330,12 +330,18 @@ document.addEventListener('keydown', (event) => {
   }
 });
 
-// Live: the server says when a message arrives or goes.
+// Live: the server says when a message arrives or goes. A burst of arrivals is one refresh.
+
+let refreshing;
+function refreshSoon() {
+  clearTimeout(refreshing);
+  refreshing = setTimeout(() => refresh().catch((error) => status(error.message)), 50);
+}
 
 function listen() {
   const events = new EventSource('/api/events');
-  events.addEventListener('open', () => refresh().catch((error) => status(error.message)));
-  events.addEventListener('message', () => refresh().catch((error) => status(error.message)));
+  events.addEventListener('open', refreshSoon);
+  events.addEventListener('message', refreshSoon);
   events.addEventListener('delete', (event) => removeMessages(JSON.parse(event.data).ids));
   events.addEventListener('error', () => status('reconnecting…'));
 }
