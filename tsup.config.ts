@@ -27,6 +27,10 @@ export default defineConfig([
   {
     entry: { cli: 'src/cli/main.ts' },
     format: ['esm'],
+    // The catcher's MIME parser goes into the command only: the library keeps no dependencies.
+    noExternal: ['postal-mime'],
+    // The catcher's page (src/cli/catcher/page/) is plain files, bundled as text.
+    loader: { '.html': 'text', '.css': 'text', '.page.js': 'text' },
     banner: { js: '#!/usr/bin/env node' },
     sourcemap: true,
     target: 'node20',

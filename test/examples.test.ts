@@ -157,6 +157,7 @@ describe('examples/ run against the built package', () => {
       'authenticating-server.mjs',
       'build-with-mail-composer.mjs',
       'build-with-mimetext.mjs',
+      'catcher.test.ts', // a vitest test of its own, run by test/cli/catcher-example.test.ts
       'dkim-sign.mjs',
       'forwarder.mjs',
       'mail-catcher.mjs',

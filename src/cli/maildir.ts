@@ -24,14 +24,18 @@ function uniqueName(): string {
 
 /**
  * Writes `header` then the message stream into the Maildir and resolves with the file's path in
- * new/ (and the message's size) once it is there for good. Whatever fails on the way (the stream,
- * a write, the flush, the rename), the file in tmp/ is removed before the error is passed on.
+ * new/, its name and the message's size once it is there for good. `beforeRename`, when given,
+ * runs once the file is flushed and before it appears in new/ (the catcher writes the envelope
+ * there, so that no message is ever seen without one). Whatever fails on the way (the stream, a
+ * write, the flush, `beforeRename`, the rename), the file in tmp/ is removed before the error is
+ * passed on.
  */
 export async function deliverToMaildir(
   dir: string,
   header: string,
   message: Readable,
-): Promise<{ path: string; size: number }> {
+  beforeRename?: (name: string, size: number) => Promise<void>,
+): Promise<{ path: string; name: string; size: number }> {
   const name = uniqueName();
   const tmp = join(dir, 'tmp', name);
   const target = join(dir, 'new', name);
@@ -48,6 +52,7 @@ export async function deliverToMaildir(
     } finally {
       await file.close();
     }
+    await beforeRename?.(name, size);
     await rename(tmp, target);
   } catch (error) {
     await unlink(tmp).catch(() => {});
@@ -57,7 +62,7 @@ export async function deliverToMaildir(
   const directory = await open(join(dir, 'new'), 'r');
   await directory.sync().catch(() => {});
   await directory.close();
-  return { path: target, size };
+  return { path: target, name, size };
 }
 
 /**

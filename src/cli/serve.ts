@@ -22,8 +22,20 @@ import {
   port,
   UsageError,
 } from './args.js';
+import {
+  acceptAnyAuth,
+  CATCHER_OPTIONS,
+  CATCHER_USAGE,
+  type CatcherConfig,
+  catcherConfig,
+  createEnvelopeDir,
+  deliverWithEnvelope,
+  startCatcher,
+  storedEnvelope,
+  withUiDefault,
+} from './catcher/index.js';
 import { CliLog, flushLog } from './log.js';
-import { createMaildir, deliverToMaildir } from './maildir.js';
+import { createMaildir } from './maildir.js';
 import { traceHeaders } from './trace.js';
 import { readUsers } from './users.js';
 import { type Supervision, superviseWorkers, worker, workerCount } from './workers.js';
@@ -58,8 +70,7 @@ Runs an SMTP server that delivers every message it accepts to a Maildir.
   --trace                   log every command and reply line too (AUTH payloads redacted)
   --log-format FORMAT       text (default) or json: one JSON object per line
   --quiet                   no line per message; only the count when stopping
-  -h, --help                show this help
-
+  -h, --help                show this help${CATCHER_USAGE}
 Signals: SIGTERM or SIGINT stops it once open messages are finished, and prints how many were
 delivered; SIGHUP reads --tls-cert and --tls-key again (a file that cannot be used keeps the old
 certificate).
@@ -91,6 +102,7 @@ const OPTIONS = {
   'log-format': { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  ...CATCHER_OPTIONS,
 } as const;
 
 type Values = Parsed<typeof OPTIONS>['values'];
@@ -113,10 +125,12 @@ interface Config {
   lmtp: boolean;
   quiet: boolean;
   log: CliLog;
+  /** The catcher's web page and API (--ui), if asked for. */
+  catcher: CatcherConfig | undefined;
 }
 
 export async function serve(argv: readonly string[]): Promise<void> {
-  const { values, positionals } = parseCommandLine(argv, OPTIONS);
+  const { values, positionals } = parseCommandLine(withUiDefault(argv), OPTIONS);
   if (values.help) {
     process.stdout.write(SERVE_USAGE);
     return;
@@ -138,12 +152,21 @@ export async function serve(argv: readonly string[]): Promise<void> {
     lmtp,
     quiet: values.quiet === true,
     log: new CliLog(format, 'info'),
+    catcher: catcherConfig(values),
   };
+  acceptAnyAuth(config.options, values);
+  // Each worker would keep its own list of the messages it took, and the page would show one
+  // worker's share: the catcher runs in one process.
+  if (workers !== undefined && config.catcher !== undefined)
+    throw new UsageError('--ui runs in one process: not with --workers');
   // The server's own entries: refusals and connections with --verbose, the wire with --trace.
   // Without either it gets no logger, the fastest path (its failures come as 'error' events).
   if (values.trace || values.verbose)
     config.options.logger = new CliLog(format, values.trace ? 'debug' : 'info');
-  if (config.maildir !== undefined) await createMaildir(config.maildir);
+  if (config.maildir !== undefined) {
+    await createMaildir(config.maildir);
+    await createEnvelopeDir(config.maildir);
+  }
 
   if (workers === undefined) return run(config, standalone(config.log));
   if (cluster.isPrimary) return superviseWorkers(workers, config.log);
@@ -159,12 +182,17 @@ export async function serve(argv: readonly string[]): Promise<void> {
 async function run(config: Config, supervision: Supervision): Promise<void> {
   const { options, maildir, log } = config;
   let delivered = 0;
+  const catcher =
+    config.catcher === undefined || maildir === undefined
+      ? undefined
+      : await startCatcher(config.catcher, maildir, (error) => log.error({ error }, 'web page'));
   options.onData = async (message, envelope, session) => {
     const from = envelope.from?.address ?? '';
     const recipients = envelope.recipients.map((r) => r.address.address);
     let size = 0;
     try {
       if (maildir !== undefined) {
+        const date = new Date();
         const header = traceHeaders({
           session,
           from,
@@ -172,9 +200,13 @@ async function run(config: Config, supervision: Supervision): Promise<void> {
           hostname: config.hostname,
           id: session.id,
           lmtp: config.lmtp,
-          date: new Date(),
+          date,
         });
-        size = (await deliverToMaildir(maildir, header, message)).size;
+        const stored = await deliverWithEnvelope(maildir, header, message, (name) =>
+          storedEnvelope(envelope, session, date, name),
+        );
+        size = stored.size;
+        await catcher?.added(stored.name, stored.envelope);
       } else {
         size = await discard(message);
       }
@@ -202,9 +234,9 @@ async function run(config: Config, supervision: Supervision): Promise<void> {
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    void Promise.all(servers.map((s) => s.close({ timeout: 30_000 }))).then(() =>
-      supervision.stopped(delivered),
-    );
+    void Promise.all(servers.map((s) => s.close({ timeout: 30_000 })))
+      .then(() => catcher?.close())
+      .then(() => supervision.stopped(delivered));
   };
   supervision.watch(stop, () => reloadCertificate(config, servers));
 
@@ -212,6 +244,7 @@ async function run(config: Config, supervision: Supervision): Promise<void> {
     maildir !== undefined
       ? `esmtp delivering to ${join(maildir, 'new')}\n`
       : 'esmtp discarding every message (--no-store)\n';
+  if (catcher !== undefined) banner += `esmtp web page on ${catcher.url}\n`;
   const scheme = config.lmtp ? 'lmtp' : 'smtp';
   const main = await (servers[0] as SmtpServer).listen(config.listen);
   // An inherited socket is announced by the address it is bound to; a host as it was given.
