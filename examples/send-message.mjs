@@ -4,7 +4,8 @@ import { SmtpClient } from 'esmtp';
 
 const [url = 'smtp://127.0.0.1:2525', from = 'alice@example.com', to = 'bob@example.org'] =
   process.argv.slice(2);
-const client = await SmtpClient.connect(url, { tls: url.startsWith('smtps:') ? 'none' : 'opportunistic' });
+// STARTTLS when the server offers it (the default); an smtps: URL is TLS from the first byte.
+const client = await SmtpClient.connect(url);
 try {
   const result = await client.send(
     { from, to: [to] },

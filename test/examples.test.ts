@@ -98,6 +98,32 @@ describe('examples/ run against the built package', () => {
     }
   });
 
+  it('send-message sends over implicit TLS to an smtps: URL', async () => {
+    const certs = testCertificates();
+    const { server, delivered } = collectingServer({ secure: true, tls: certs.localhost });
+    const { port } = await server.listen();
+    const dir = mkdtempSync(join(tmpdir(), 'esmtp-example-'));
+    const ca = join(dir, 'ca.pem');
+    writeFileSync(ca, certs.ca);
+    try {
+      const { stdout } = await run(
+        process.execPath,
+        [
+          join(root, 'examples/send-message.mjs'),
+          `smtps://127.0.0.1:${port}`,
+          'a@example.com',
+          'b@example.org',
+        ],
+        { cwd: root, env: { ...process.env, NODE_EXTRA_CA_CERTS: ca } },
+      );
+      expect(stdout).toBe('accepted: b@example.org; the server said: 250 Message accepted\n');
+      expect(delivered).toHaveLength(1);
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('forwarder relays its own domain to the next hop and refuses others', async () => {
     const { server, delivered } = collectingServer();
     const next = await server.listen();
