@@ -16,7 +16,8 @@ export type {
   RecipientOutcome,
 } from './deliver/types.js';
 export type { MessageInput } from './message-source.js';
-export { SmtpPool, type SmtpPoolOptions, type SmtpPoolStats } from './pool.js';
+export { SmtpPool } from './pool.js';
+export type { SmtpPoolOptions, SmtpPoolStats } from './pool-options.js';
 export type { RateLimit } from './rate-limit.js';
 export {
   type ClientTimeouts,

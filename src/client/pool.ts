@@ -3,68 +3,17 @@
  * connections, on the messages per connection, on the sends waiting, and on the rate.
  * @module
  */
-import { EsmtpError, type SendProgress, SmtpError } from '../protocol/errors.js';
+import { EsmtpError } from '../protocol/errors.js';
 import type { ClientEnvelope } from '../session/client-envelope.js';
 import type { SendResult } from '../session/client-session.js';
 import { abortError } from './client-connection.js';
 import { Fifo } from './fifo.js';
 import type { MessageInput } from './message-source.js';
-import { type RateLimit, SlidingWindow } from './rate-limit.js';
+import { count, duration, type SmtpPoolOptions, type SmtpPoolStats } from './pool-options.js';
+import { MAX_ATTEMPTS, mayRetry, retryable, uncertainIfUnanswered } from './pool-retry.js';
+import { SlidingWindow } from './rate-limit.js';
 import { checkedTarget, type SendOptions, SmtpClient, type SmtpClientOptions } from './smtp-client.js';
 import { withProgress } from './transaction.js';
-
-/** How {@link SmtpPool} connects (as {@link SmtpClient.connect}), and its bounds. */
-export interface SmtpPoolOptions extends Omit<SmtpClientOptions, 'signal'> {
-  /** Connections open at once, at most. Default 5. */
-  maxConnections?: number;
-  /**
-   * Messages a connection sends before it QUITs; another opens when one is needed. Default 100.
-   * `Infinity` keeps a connection for as long as it lasts.
-   */
-  maxMessagesPerConnection?: number;
-  /**
-   * Milliseconds a connection may go unused before the pool QUITs it. Default 30 s. The timer does
-   * not keep the process alive, but an idle connection's socket does until then: `close()` the
-   * pool when done. `Infinity` keeps idle connections open.
-   */
-  idleTimeout?: number;
-  /**
-   * At most `messages` messages start in any span of `interval` milliseconds, wherever the span
-   * falls (a sliding window, not windows fixed on the clock), across every connection of the pool.
-   * A message starts when the pool hands it to a connection, just before its MAIL FROM is written;
-   * each attempt counts, a retry too, so the server sees no more MAIL FROM commands than that.
-   * Sends over the limit wait in line. Default: no limit.
-   */
-  rateLimit?: RateLimit;
-  /**
-   * Sends waiting for a connection or for the rate limit, at most. One more fails at once with
-   * `EQUEUEFULL`, so a producer faster than the server cannot fill memory: await sends in batches,
-   * or raise this. Default 1000; `Infinity` lifts the bound.
-   */
-  maxQueued?: number;
-}
-
-/** A snapshot of a pool's counters, for monitoring (see {@link SmtpPool.stats}). */
-export interface SmtpPoolStats {
-  /** Messages sent: `send()` calls that resolved. */
-  readonly sent: number;
-  /** `send()` calls that failed, whatever the reason, those refused at once included. */
-  readonly failed: number;
-  /** Connections opened since the pool was made (connected and negotiated). */
-  readonly connectionsOpened: number;
-  /** Connections open now, sending or idle. */
-  readonly connectionsOpen: number;
-  /** Messages being sent now. */
-  readonly sending: number;
-  /** Sends waiting now for a connection or for the rate limit. */
-  readonly queued: number;
-}
-
-/**
- * Attempts of one message, at most: the first and two retries. A connection that fails to open
- * counts as an attempt of the message first in line.
- */
-const MAX_ATTEMPTS = 3;
 
 /** One `send()` call, from the call until it settles. */
 interface Job {
@@ -240,7 +189,7 @@ export class SmtpPool implements AsyncDisposable {
       failure = error;
     }
     this.sending--;
-    const retry = result === undefined && mayRetry(job, failure);
+    const retry = result === undefined && mayRetry(job.attempts, job.signal, failure);
     if (retry) this.waiting.unshift(job);
     this.release(pooled);
     if (result !== undefined) this.succeed(job, result);
@@ -375,56 +324,4 @@ export class SmtpPool implements AsyncDisposable {
     }
     await Promise.all(this.quitting);
   }
-}
-
-/** Failures that say nothing about the message, only about the connection: worth another one. */
-function retryable(error: unknown): boolean {
-  if (error instanceof SmtpError) return error.code === 421;
-  return error instanceof EsmtpError && (error.code === 'ECONNECTION' || error.code === 'ETIMEOUT');
-}
-
-/** A failed attempt is retried when none of the message reached the server, and the caller still wants it. */
-function mayRetry(job: Job, error: unknown): boolean {
-  return (
-    job.attempts < MAX_ATTEMPTS &&
-    job.signal?.aborted !== true &&
-    (error as { sent?: SendProgress }).sent === 'nothing' &&
-    retryable(error)
-  );
-}
-
-/** The message was sent whole and its reply was lost, late or unreadable: EUNCERTAIN. */
-function uncertainIfUnanswered(error: unknown): unknown {
-  if (
-    !(error instanceof EsmtpError) ||
-    error.sent !== 'message' ||
-    !(error.code === 'ECONNECTION' || error.code === 'ETIMEOUT' || error.code === 'EPROTOCOL')
-  ) {
-    return error;
-  }
-  const uncertain = new EsmtpError(
-    'EUNCERTAIN',
-    `the message was sent whole but no reply came (${error.code}: ${error.message}); it may have been delivered, and was not sent again`,
-    { cause: error },
-  );
-  return withProgress(uncertain, 'message');
-}
-
-/** A positive integer option (or Infinity, where `unbounded` allows it). */
-function count(name: string, value: number, unbounded = false): number {
-  if ((Number.isInteger(value) && value >= 1) || (unbounded && value === Number.POSITIVE_INFINITY))
-    return value;
-  throw new RangeError(
-    `${name} must be a positive integer${unbounded ? ' or Infinity' : ''}, got ${String(value)}`,
-  );
-}
-
-/** The longest delay a Node timer takes; a longer one would fire at once. */
-const LONGEST_TIMER = 2 ** 31 - 1;
-
-/** A positive number of milliseconds; Infinity, or anything beyond a timer's reach, is never. */
-function duration(name: string, value: number): number {
-  if (value > LONGEST_TIMER) return Number.POSITIVE_INFINITY;
-  if (value > 0) return value;
-  throw new RangeError(`${name} must be a positive number of milliseconds or Infinity, got ${String(value)}`);
 }
