@@ -20,15 +20,21 @@ export interface Viewed {
 
 let nextId = 0;
 /**
- * Set once per process: the workers of `esmtp serve --workers` (or any cluster) count from zero at
- * the same moment, and their ids must still differ in the logs and Received headers.
+ * Drawn once per process, at the first connection (Cloudflare Workers allow no random values while
+ * a module loads): the workers of `esmtp serve --workers` (or any cluster) count from zero at the
+ * same moment, and their ids must still differ in the logs and Received headers.
  */
-const processTag = Array.from(crypto.getRandomValues(new Uint8Array(3)), (b) =>
-  b.toString(16).padStart(2, '0'),
-).join('');
+let processTag: string | undefined;
+
+function sessionId(): string {
+  processTag ??= Array.from(crypto.getRandomValues(new Uint8Array(3)), (b) =>
+    b.toString(16).padStart(2, '0'),
+  ).join('');
+  return `${Date.now().toString(36)}-${processTag}-${(nextId++).toString(36)}`;
+}
 
 export class SessionView<State> implements SessionInfo<State> {
-  readonly id = `${Date.now().toString(36)}-${processTag}-${(nextId++).toString(36)}`;
+  readonly id = sessionId();
   state: State;
   readonly #connection: Viewed;
 
