@@ -51,7 +51,9 @@ export type RelayPolicy<State = DefaultState> = (
  * Makes an `onRcptTo` hook that keeps the server from being an open relay:
  *
  * - a recipient in `localDomains` (and `<Postmaster>`) is taken from anyone, once `mailboxExists`
- *   (if given) finds it: 550 5.1.1 otherwise;
+ *   (if given) finds it: 550 5.1.1 otherwise; but one whose local part routes on
+ *   (`"bob@elsewhere"@example.com`, `bob%elsewhere@example.com`, `elsewhere!bob@example.com`) only
+ *   from a client that may relay, 550 5.7.1 otherwise;
  * - a recipient elsewhere is taken only from a client that `relayFor` lets relay, and refused
  *   with 550 5.7.1 otherwise.
  *
@@ -79,16 +81,23 @@ export function relayPolicy<State = DefaultState>(options: RelayPolicyOptions<St
   const networks = addressList(relayFor?.networks ?? [], 'relayPolicy: relayFor.networks');
   const authenticated = relayFor?.authenticated ?? false;
   return (to, _params, session) => {
+    const mayRelay =
+      (authenticated && session.user !== undefined) || networks.includes(session.remoteAddress);
     if (to.domain === '' || local.includes(to.domain)) {
+      // A local part that routes on (`"bob@elsewhere"@local`, `bob%elsewhere@local`,
+      // `elsewhere!bob@local`) is relayed by many a downstream MTA that takes this mail: only from
+      // those who may relay anyway, as Postfix's allow_untrusted_routing = no decides.
+      if (!mayRelay && ROUTING.test(to.localPart)) return Replies.relayDenied;
       if (mailboxExists === undefined || to.localPart.toLowerCase() === 'postmaster') return undefined;
       const found = mailboxExists(to, session);
       return typeof found === 'boolean' ? mailbox(found) : found.then(mailbox);
     }
-    if (authenticated && session.user !== undefined) return undefined;
-    if (networks.includes(session.remoteAddress)) return undefined;
-    return Replies.relayDenied;
+    return mayRelay ? undefined : Replies.relayDenied;
   };
 }
+
+/** The characters of sender-specified routing in a local part: `@`, `%` (the percent hack) and UUCP's `!`. */
+const ROUTING = /[@%!]/;
 
 function mailbox(found: boolean): HookAnswer {
   return found ? undefined : Replies.noSuchUser;

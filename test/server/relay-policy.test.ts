@@ -75,6 +75,25 @@ describe('relayPolicy: an MX for its own domains', () => {
     );
   });
 
+  it('refuses a local address that routes on (quoted @, the percent hack, a bang path) unless the client may relay', async () => {
+    const routed = [
+      '"bob@elsewhere.net"@example.com',
+      'bob%elsewhere.net@example.com',
+      'elsewhere.net!bob@example.com',
+    ];
+    const { client } = await inTransaction(mx);
+    expect(await rcpts(client, ...routed, 'bob@example.com')).toEqual([
+      '550 5.7.1',
+      '550 5.7.1',
+      '550 5.7.1',
+      '250 2.1.5',
+    ]);
+    const trusted = await inTransaction({
+      onRcptTo: relayPolicy({ localDomains: ['example.com'], relayFor: { networks: ['127.0.0.1'] } }),
+    });
+    expect(await rcpts(trusted.client, ...routed)).toEqual(['250 2.1.5', '250 2.1.5', '250 2.1.5']);
+  });
+
   it('a relay attempt from an authenticated client is refused too: an MX relays for nobody', async () => {
     const { client } = await inTransaction(mx, [PLAIN]);
     expect(await rcpts(client, 'x@elsewhere.net')).toEqual(['550 5.7.1']);
