@@ -65,6 +65,8 @@ export function superviseWorkers(count: number, log: CliLog): void {
       }
       listening.add(worker);
       log.info({ pid: worker.process.pid }, 'worker listening');
+      // Told to stop while this one started: it hears only now (see `tell`).
+      if (stopping) worker.send({ type: 'stop' } satisfies Order);
       if (!announced && listening.size === count) {
         announced = true;
         process.stdout.write(report.banner);
@@ -72,8 +74,11 @@ export function superviseWorkers(count: number, log: CliLog): void {
     });
   };
 
+  // Only workers that listen hear orders: one still starting has no ear for them yet (its modules
+  // load while the channel already delivers, and a message nobody listens for is lost). It reads
+  // the certificate as it starts anyway, and a stop reaches it once it reports that it listens.
   const tell = (order: Order) => {
-    for (const worker of live) if (worker.isConnected()) worker.send(order);
+    for (const worker of listening) if (worker.isConnected()) worker.send(order);
   };
 
   const finish = () => {

@@ -1,6 +1,7 @@
-import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SmtpClient } from '../../src/client/smtp-client.js';
@@ -114,6 +115,41 @@ describe('esmtp serve --workers', () => {
         String(pid),
       ).toBe(true);
   }, 60_000);
+
+  it('a SIGTERM while the workers are still starting stops them all at once, with the count', async () => {
+    const maildir = join(mkdtempSync(join(tmpdir(), 'esmtp-workers-')), 'mail');
+    const child = spawn(
+      process.execPath,
+      [CLI, 'serve', '--workers', '2', '--listen', '127.0.0.1:0', '--maildir', maildir],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let log = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      log += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      // As soon as both workers exist, before either can listen.
+      const children = () =>
+        readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8')
+          .trim()
+          .split(/\s+/)
+          .filter(Boolean);
+      await vi.waitFor(() => expect(children()).toHaveLength(2), { timeout: 10_000, interval: 5 });
+      child.kill('SIGTERM');
+      // Before, an order that came while a worker started was lost: the primary waited 35 s for
+      // its count, then killed it and exited 1.
+      const code = await Promise.race([
+        exited,
+        new Promise((resolve) => setTimeout(resolve, 20_000, 'still running')),
+      ]);
+      expect(code, log).toBe(0);
+      expect(log).toContain('stopped: 0 messages delivered');
+      expect(log).not.toContain('without reporting');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 30_000);
 
   it('a worker killed with SIGKILL is replaced, and mail still flows through the new one', async () => {
     const s = await serve([]);
