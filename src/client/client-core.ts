@@ -28,8 +28,9 @@ export interface ClientTimeouts {
   /** Each command's reply. Default 5 minutes. */
   command?: number;
   /**
-   * The reply after the message (RFC 5321 4.5.3.2.6), and each wait for the server to take more of
-   * the message (4.5.3.2.5). Default 10 minutes.
+   * The reply after the message (RFC 5321 4.5.3.2.6), each wait for the server to take more of
+   * the message (4.5.3.2.5), and each wait for a streamed message's next chunk (a stream that stalls
+   * fails the send and closes the connection). Default 10 minutes.
    */
   data?: number;
 }

@@ -18,6 +18,7 @@ import {
 import type { ClientConnection } from './client-connection.js';
 import { type Chunks, gathered, joined, type MessageInput, messageSource } from './message-source.js';
 import { command, refused } from './negotiate.js';
+import { paced } from './paced.js';
 
 export interface TransactionOptions {
   commandTimeout: number;
@@ -59,7 +60,7 @@ export async function sendMessage(
     source.facts.size !== undefined
       ? source.chunks
       : (async function* () {
-          for await (const chunk of source.chunks) {
+          for await (const chunk of paced(source.chunks, conn, o.dataTimeout, o.signal)) {
             size += chunk.length;
             if (plan.body === undefined && hasEightBit(chunk)) {
               throw new EsmtpError(
