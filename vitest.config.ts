@@ -20,6 +20,10 @@ export default defineConfig({
   plugins: [pageAsText],
   test: {
     include: ['test/**/*.test.ts'],
+    // Many tests run real processes and peers on two cores: a test stopped at 5 s under load says
+    // nothing about esmtp. Every wait inside a test has its own bound; this one only ends a hang.
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],
