@@ -13,10 +13,10 @@ interface Catcher extends RunningServe {
   web: string;
 }
 
-async function catcher(args: string[] = []): Promise<Catcher> {
-  const s = await startServe(['--ui', '127.0.0.1:0', ...args]);
+async function catcher(args: string[] = [], ui = '127.0.0.1:0'): Promise<Catcher> {
+  const s = await startServe(['--ui', ui, ...args]);
   running.push(s);
-  const port = /esmtp web page on http:\/\/127\.0\.0\.1:(\d+)\//.exec(s.stdout())?.[1];
+  const port = /esmtp web page on http:\/\/[^/]+:(\d+)\//.exec(s.stdout())?.[1];
   return Object.assign(s, { web: `http://127.0.0.1:${port}` });
 }
 
@@ -209,21 +209,57 @@ describe('esmtp serve --ui: the JSON API', () => {
     expect(cors.headers.get('access-control-allow-origin')).toBeNull();
   });
 
+  /** The status of a request to `c` with these headers (fetch would not send another Host). */
+  const statusOf = (c: Catcher, headers: Record<string, string>, method = 'GET') =>
+    new Promise<number>((resolve, reject) => {
+      const req = request(`${c.web}/api/messages`, { method, headers, timeout: 5000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject).end();
+    });
+
   it('refuses a Host that is not a loopback name (DNS rebinding) and a change from another origin', async () => {
     const c = await catcher();
-    const status = (headers: Record<string, string>, method = 'GET') =>
-      new Promise<number>((resolve, reject) => {
-        const req = request(`${c.web}/api/messages`, { method, headers, timeout: 5000 }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        });
-        req.on('error', reject).end();
-      });
+    const status = (headers: Record<string, string>, method = 'GET') => statusOf(c, headers, method);
     expect(await status({ Host: 'evil.example:8025' })).toBe(403);
     expect(await status({ Host: 'localhost:8025' })).toBe(200);
     expect(await status({ Origin: 'http://evil.example' }, 'DELETE')).toBe(403);
     const release = await json(`${c.web}/api/messages/x/release`, { method: 'POST', body: '{}' });
     expect(release.status).toBe(404);
+  });
+
+  it('listening on every address, refuses a Host that is not a name of this server (DNS rebinding)', async () => {
+    const c = await catcher(['--ui-allow-host', 'MailCatcher', '--ui-allow-host', 'mail.test'], '0.0.0.0:0');
+    c.web = c.web.replace('0.0.0.0', '127.0.0.1');
+    const status = (headers: Record<string, string>, method = 'GET') => statusOf(c, headers, method);
+    expect(await status({ Host: 'evil.example:8025' })).toBe(403);
+    expect(await status({ Host: 'evil.example' })).toBe(403);
+    for (const host of [
+      'mailcatcher:8025',
+      'mail.test',
+      '10.1.2.3:8025',
+      '[::1]:8025',
+      'app.localhost',
+      '0.0.0.0',
+    ])
+      expect(await status({ Host: host }), host).toBe(200);
+    expect(await status({ Host: 'mailcatcher', Origin: 'http://evil.example' }, 'DELETE')).toBe(403);
+    const refused = await new Promise<string>((resolve, reject) => {
+      const req = request(
+        `${c.web}/api/messages`,
+        { headers: { Host: 'rebound.example' }, timeout: 5000 },
+        (res) => {
+          let body = '';
+          res.on('data', (d) => {
+            body += String(d);
+          });
+          res.on('end', () => resolve(body));
+        },
+      );
+      req.on('error', reject).end();
+    });
+    expect(JSON.parse(refused).error).toMatch(/--ui-allow-host rebound\.example/);
   });
 
   it('deletes one message, then all, with their envelopes', async () => {
