@@ -405,7 +405,7 @@ describe('esmtp serve --ui: the JSON API', () => {
     await bad(['--ui', '0', '--release-to', 'http://example.org']);
   });
 
-  it('releases a message to the server of --release-to, to its recipients or to others', async () => {
+  it('releases a message to the server of --release-to, to all its recipients or some of them, never to others', async () => {
     const upstream = await startServe([]);
     running.push(upstream);
     const c = await catcher(['--release-to', `smtp://127.0.0.1:${upstream.port}`]);
@@ -419,10 +419,15 @@ describe('esmtp serve --ui: the JSON API', () => {
       status: 200,
       body: { accepted: ['bob@example.org', 'carol@example.org', 'dave@example.net'], rejected: [] },
     });
-    expect(await post('{"to":["eve@example.com"]}')).toMatchObject({
+    // The operator's server and credentials relay to no address a request chooses.
+    const relay = await post('{"to":["eve@example.com"]}');
+    expect(relay).toMatchObject({ status: 400, body: { error: expect.stringMatching(/not a recipient/) } });
+    expect(await post('{"to":["DAVE@example.net"]}')).toMatchObject({
       status: 200,
-      body: { accepted: ['eve@example.com'] },
+      body: { accepted: ['dave@example.net'] },
     });
+    expect((await post('{"to":["bob@example.org","eve@example.com"]}')).status).toBe(400);
+    expect((await post('{"to":"eve@example.com"}')).status).toBe(400);
     expect((await post('{"to":["not an address"]}')).status).toBe(400);
     expect((await post('{"to":[]}')).status).toBe(400);
     // A form of another site can post text/plain without asking: refused.
@@ -432,7 +437,7 @@ describe('esmtp serve --ui: the JSON API', () => {
     expect(released).toContain('Subject: Quarterly report');
     // The catcher's Return-Path is not sent on; upstream adds its own, once.
     expect(released.match(/^Return-Path:/gm)).toHaveLength(1);
-    expect(upstream.messages()[1]).toMatch(/for <eve@example\.com>/);
+    expect(upstream.messages()[1]).toMatch(/for <dave@example\.net>/);
   });
 });
 

@@ -25,7 +25,7 @@ Mail catcher (docs/catcher.md):
   --auth-any                offer AUTH and accept any user name and password (over TLS, or
                             with --allow-insecure-auth in cleartext); AUTH stays optional
   --release-to URL          with --ui: let the page and API send a message on to this server,
-                            smtp://[USER:PASS@]HOST[:PORT] or smtps://...
+                            to its own recipients, smtp://[USER:PASS@]HOST[:PORT] or smtps://...
 `;
 
 /** Where the page is when --ui names no place. */
