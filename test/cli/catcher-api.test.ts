@@ -1,8 +1,12 @@
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { plainSend, type RunningServe, runSend, startServe } from '../helpers/cli.js';
+import { testCertificates, writeKeyPair } from '../helpers/certs.js';
+import { CLI, plainSend, type RunningServe, runSend, startServe } from '../helpers/cli.js';
 
 const running: RunningServe[] = [];
 afterEach(async () => {
@@ -467,4 +471,51 @@ describe('esmtp serve stores each message with its envelope, the envelope first'
     expect(readdirSync(join(s.maildir, 'new'))).toEqual([]);
     expect(readdirSync(join(s.maildir, 'tmp'))).toEqual([]);
   });
+});
+
+describe('esmtp serve --ui exits when an SMTP port cannot be had', () => {
+  /** Runs esmtp serve to its end, within 15 seconds (then it is killed, and the test fails). */
+  const runServe = (args: string[]) =>
+    new Promise<{ code: number | null; killed: boolean; stderr: string }>((resolve) => {
+      const maildir = join(mkdtempSync(join(tmpdir(), 'esmtp-serve-')), 'mail');
+      execFile(
+        process.execPath,
+        [CLI, 'serve', '--maildir', maildir, '--ui', '127.0.0.1:0', ...args],
+        { timeout: 15_000, killSignal: 'SIGKILL' },
+        (error, _stdout, stderr) =>
+          resolve({
+            code: error === null ? 0 : (error.code as number | null),
+            killed: error?.killed ?? false,
+            stderr,
+          }),
+      );
+    });
+
+  let held: Server | undefined;
+  afterEach(async () => {
+    await new Promise((resolve) => held?.close(resolve) ?? resolve(undefined));
+    held = undefined;
+  });
+  /** A port of 127.0.0.1 the test holds, so that esmtp serve cannot listen on it. */
+  const holdPort = async () => {
+    held = createServer();
+    await new Promise<void>((resolve) => held?.listen(0, '127.0.0.1', resolve));
+    return (held.address() as { port: number }).port;
+  };
+
+  it('--listen on a port in use: exits 1 with the error, the web page closed', async () => {
+    const port = await holdPort();
+    const outcome = await runServe(['--listen', `127.0.0.1:${port}`]);
+    expect(outcome).toMatchObject({ code: 1, killed: false });
+    expect(outcome.stderr).toMatch(/EADDRINUSE/);
+  }, 20_000);
+
+  it('--tls-port on a port in use: exits 1 with the error, the SMTP port and the web page closed', async () => {
+    const port = await holdPort();
+    const files = writeKeyPair(testCertificates().localhost);
+    const args = ['--listen', '127.0.0.1:0', '--tls-cert', files.cert, '--tls-key', files.key];
+    const outcome = await runServe([...args, '--tls-port', String(port)]);
+    expect(outcome).toMatchObject({ code: 1, killed: false });
+    expect(outcome.stderr).toMatch(/EADDRINUSE/);
+  }, 20_000);
 });
