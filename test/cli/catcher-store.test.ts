@@ -74,4 +74,28 @@ describe("the catcher's index", () => {
     // Once the burst is over, the next one is parsed.
     expect((await store.parsed(summary?.id as string))?.summary.subject).toBe('one');
   });
+
+  it('a message deleted while it is read is not found, not an error', async () => {
+    const store = new MessageStore(maildirWith(), undefined);
+    await store.load();
+    const failures: unknown[] = [];
+    // Each round races a read against a delete; the read ends with the bytes or with nothing.
+    for (let i = 0; i < 200; i++) {
+      const name = `1764757051.M${i}P1Q${i}.host`;
+      writeFileSync(join(store.maildir, 'new', name), `Subject: ${i}\r\n\r\nbody\r\n`);
+      await store.add(name, {
+        from: 'a@example.com',
+        to: ['b@example.org'],
+        client: '127.0.0.1',
+        helo: null,
+        user: null,
+        secure: false,
+        receivedAt: new Date().toISOString(),
+        size: 20,
+      });
+      const [read] = await Promise.allSettled([store.raw(name), store.delete([name])]);
+      if (read.status === 'rejected') failures.push(read.reason);
+    }
+    expect(failures).toEqual([]);
+  });
 });

@@ -94,7 +94,8 @@ export class MessageStore extends EventEmitter<{ added: [MessageSummary, string]
     const entry = this.#byId.get(id);
     if (entry === undefined) return undefined;
     const file = await this.#locate(entry);
-    return file === undefined ? undefined : readFile(join(this.maildir, file));
+    // A delete, the pruning or a mail reader may take the file between the look and the read.
+    return file === undefined ? undefined : readFile(join(this.maildir, file)).catch(gone);
   }
 
   /** The message parsed in full, or undefined if it is gone. */
@@ -158,6 +159,12 @@ export class MessageStore extends EventEmitter<{ added: [MessageSummary, string]
     }
     return undefined;
   }
+}
+
+/** A file that is no longer there is a message not found; any other failure is one. */
+function gone(error: NodeJS.ErrnoException): undefined {
+  if (error.code === 'ENOENT') return undefined;
+  throw error;
 }
 
 const exists = (path: string) =>
