@@ -245,16 +245,29 @@ async function run(config: Config, supervision: Supervision): Promise<void> {
       ? `esmtp delivering to ${join(maildir, 'new')}\n`
       : 'esmtp discarding every message (--no-store)\n';
   if (catcher !== undefined) banner += `esmtp web page on ${catcher.url}\n`;
+  try {
+    banner += await listen(config, servers);
+  } catch (error) {
+    // The web page, or the server already listening, would keep the process alive with no SMTP.
+    await Promise.all(servers.map((s) => s.close({ timeout: 1000 })));
+    await catcher?.close();
+    throw error;
+  }
+  supervision.announce(banner);
+}
+
+/** Starts the servers listening; resolves with the lines of the banner that say where. */
+async function listen(config: Config, servers: readonly SmtpServer[]): Promise<string> {
   const scheme = config.lmtp ? 'lmtp' : 'smtp';
   const main = await (servers[0] as SmtpServer).listen(config.listen);
   // An inherited socket is announced by the address it is bound to; a host as it was given.
   const host = 'fd' in config.listen ? main.address : config.listen.host;
-  banner += `esmtp listening on ${scheme}://${url(host, main.port)}\n`;
+  let lines = `esmtp listening on ${scheme}://${url(host, main.port)}\n`;
   if (config.tlsPort !== undefined) {
     const secure = await (servers[1] as SmtpServer).listen({ host, port: config.tlsPort });
-    banner += `esmtp listening on smtps://${url(host, secure.port)}\n`;
+    lines += `esmtp listening on smtps://${url(host, secure.port)}\n`;
   }
-  supervision.announce(banner);
+  return lines;
 }
 
 /** SIGHUP: the certificate and key are read again; a file that cannot be used keeps the old pair. */

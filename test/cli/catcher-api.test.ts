@@ -1,8 +1,12 @@
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { plainSend, type RunningServe, runSend, startServe } from '../helpers/cli.js';
+import { testCertificates, writeKeyPair } from '../helpers/certs.js';
+import { CLI, plainSend, type RunningServe, runSend, startServe } from '../helpers/cli.js';
 
 const running: RunningServe[] = [];
 afterEach(async () => {
@@ -13,10 +17,10 @@ interface Catcher extends RunningServe {
   web: string;
 }
 
-async function catcher(args: string[] = []): Promise<Catcher> {
-  const s = await startServe(['--ui', '127.0.0.1:0', ...args]);
+async function catcher(args: string[] = [], ui = '127.0.0.1:0'): Promise<Catcher> {
+  const s = await startServe(['--ui', ui, ...args]);
   running.push(s);
-  const port = /esmtp web page on http:\/\/127\.0\.0\.1:(\d+)\//.exec(s.stdout())?.[1];
+  const port = /esmtp web page on http:\/\/[^/]+:(\d+)\//.exec(s.stdout())?.[1];
   return Object.assign(s, { web: `http://127.0.0.1:${port}` });
 }
 
@@ -161,7 +165,8 @@ describe('esmtp serve --ui: the JSON API', () => {
     expect(policy).toContain('img-src data:;');
     const shown = await html.text();
     expect(shown).toContain('<b>numbers</b>');
-    expect(shown).not.toContain('http-equiv');
+    expect(shown).not.toMatch(/<meta http-equiv/i);
+    expect(shown).toContain('<x-meta http-equiv="refresh"');
     expect((await get(`${base}/html?images=1&links=1`)).headers.get('content-security-policy')).toMatch(
       /^sandbox allow-popups allow-popups-to-escape-sandbox;.*img-src data: http: https:/,
     );
@@ -209,21 +214,57 @@ describe('esmtp serve --ui: the JSON API', () => {
     expect(cors.headers.get('access-control-allow-origin')).toBeNull();
   });
 
+  /** The status of a request to `c` with these headers (fetch would not send another Host). */
+  const statusOf = (c: Catcher, headers: Record<string, string>, method = 'GET') =>
+    new Promise<number>((resolve, reject) => {
+      const req = request(`${c.web}/api/messages`, { method, headers, timeout: 5000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject).end();
+    });
+
   it('refuses a Host that is not a loopback name (DNS rebinding) and a change from another origin', async () => {
     const c = await catcher();
-    const status = (headers: Record<string, string>, method = 'GET') =>
-      new Promise<number>((resolve, reject) => {
-        const req = request(`${c.web}/api/messages`, { method, headers, timeout: 5000 }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        });
-        req.on('error', reject).end();
-      });
+    const status = (headers: Record<string, string>, method = 'GET') => statusOf(c, headers, method);
     expect(await status({ Host: 'evil.example:8025' })).toBe(403);
     expect(await status({ Host: 'localhost:8025' })).toBe(200);
     expect(await status({ Origin: 'http://evil.example' }, 'DELETE')).toBe(403);
     const release = await json(`${c.web}/api/messages/x/release`, { method: 'POST', body: '{}' });
     expect(release.status).toBe(404);
+  });
+
+  it('listening on every address, refuses a Host that is not a name of this server (DNS rebinding)', async () => {
+    const c = await catcher(['--ui-allow-host', 'MailCatcher', '--ui-allow-host', 'mail.test'], '0.0.0.0:0');
+    c.web = c.web.replace('0.0.0.0', '127.0.0.1');
+    const status = (headers: Record<string, string>, method = 'GET') => statusOf(c, headers, method);
+    expect(await status({ Host: 'evil.example:8025' })).toBe(403);
+    expect(await status({ Host: 'evil.example' })).toBe(403);
+    for (const host of [
+      'mailcatcher:8025',
+      'mail.test',
+      '10.1.2.3:8025',
+      '[::1]:8025',
+      'app.localhost',
+      '0.0.0.0',
+    ])
+      expect(await status({ Host: host }), host).toBe(200);
+    expect(await status({ Host: 'mailcatcher', Origin: 'http://evil.example' }, 'DELETE')).toBe(403);
+    const refused = await new Promise<string>((resolve, reject) => {
+      const req = request(
+        `${c.web}/api/messages`,
+        { headers: { Host: 'rebound.example' }, timeout: 5000 },
+        (res) => {
+          let body = '';
+          res.on('data', (d) => {
+            body += String(d);
+          });
+          res.on('end', () => resolve(body));
+        },
+      );
+      req.on('error', reject).end();
+    });
+    expect(JSON.parse(refused).error).toMatch(/--ui-allow-host rebound\.example/);
   });
 
   it('deletes one message, then all, with their envelopes', async () => {
@@ -369,7 +410,7 @@ describe('esmtp serve --ui: the JSON API', () => {
     await bad(['--ui', '0', '--release-to', 'http://example.org']);
   });
 
-  it('releases a message to the server of --release-to, to its recipients or to others', async () => {
+  it('releases a message to the server of --release-to, to all its recipients or some of them, never to others', async () => {
     const upstream = await startServe([]);
     running.push(upstream);
     const c = await catcher(['--release-to', `smtp://127.0.0.1:${upstream.port}`]);
@@ -383,10 +424,15 @@ describe('esmtp serve --ui: the JSON API', () => {
       status: 200,
       body: { accepted: ['bob@example.org', 'carol@example.org', 'dave@example.net'], rejected: [] },
     });
-    expect(await post('{"to":["eve@example.com"]}')).toMatchObject({
+    // The operator's server and credentials relay to no address a request chooses.
+    const relay = await post('{"to":["eve@example.com"]}');
+    expect(relay).toMatchObject({ status: 400, body: { error: expect.stringMatching(/not a recipient/) } });
+    expect(await post('{"to":["DAVE@example.net"]}')).toMatchObject({
       status: 200,
-      body: { accepted: ['eve@example.com'] },
+      body: { accepted: ['dave@example.net'] },
     });
+    expect((await post('{"to":["bob@example.org","eve@example.com"]}')).status).toBe(400);
+    expect((await post('{"to":"eve@example.com"}')).status).toBe(400);
     expect((await post('{"to":["not an address"]}')).status).toBe(400);
     expect((await post('{"to":[]}')).status).toBe(400);
     // A form of another site can post text/plain without asking: refused.
@@ -396,7 +442,7 @@ describe('esmtp serve --ui: the JSON API', () => {
     expect(released).toContain('Subject: Quarterly report');
     // The catcher's Return-Path is not sent on; upstream adds its own, once.
     expect(released.match(/^Return-Path:/gm)).toHaveLength(1);
-    expect(upstream.messages()[1]).toMatch(/for <eve@example\.com>/);
+    expect(upstream.messages()[1]).toMatch(/for <dave@example\.net>/);
   });
 });
 
@@ -426,4 +472,51 @@ describe('esmtp serve stores each message with its envelope, the envelope first'
     expect(readdirSync(join(s.maildir, 'new'))).toEqual([]);
     expect(readdirSync(join(s.maildir, 'tmp'))).toEqual([]);
   });
+});
+
+describe('esmtp serve --ui exits when an SMTP port cannot be had', () => {
+  /** Runs esmtp serve to its end, within 15 seconds (then it is killed, and the test fails). */
+  const runServe = (args: string[]) =>
+    new Promise<{ code: number | null; killed: boolean; stderr: string }>((resolve) => {
+      const maildir = join(mkdtempSync(join(tmpdir(), 'esmtp-serve-')), 'mail');
+      execFile(
+        process.execPath,
+        [CLI, 'serve', '--maildir', maildir, '--ui', '127.0.0.1:0', ...args],
+        { timeout: 15_000, killSignal: 'SIGKILL' },
+        (error, _stdout, stderr) =>
+          resolve({
+            code: error === null ? 0 : (error.code as number | null),
+            killed: error?.killed ?? false,
+            stderr,
+          }),
+      );
+    });
+
+  let held: Server | undefined;
+  afterEach(async () => {
+    await new Promise((resolve) => held?.close(resolve) ?? resolve(undefined));
+    held = undefined;
+  });
+  /** A port of 127.0.0.1 the test holds, so that esmtp serve cannot listen on it. */
+  const holdPort = async () => {
+    held = createServer();
+    await new Promise<void>((resolve) => held?.listen(0, '127.0.0.1', resolve));
+    return (held.address() as { port: number }).port;
+  };
+
+  it('--listen on a port in use: exits 1 with the error, the web page closed', async () => {
+    const port = await holdPort();
+    const outcome = await runServe(['--listen', `127.0.0.1:${port}`]);
+    expect(outcome).toMatchObject({ code: 1, killed: false });
+    expect(outcome.stderr).toMatch(/EADDRINUSE/);
+  }, 20_000);
+
+  it('--tls-port on a port in use: exits 1 with the error, the SMTP port and the web page closed', async () => {
+    const port = await holdPort();
+    const files = writeKeyPair(testCertificates().localhost);
+    const args = ['--listen', '127.0.0.1:0', '--tls-cert', files.cert, '--tls-key', files.key];
+    const outcome = await runServe([...args, '--tls-port', String(port)]);
+    expect(outcome).toMatchObject({ code: 1, killed: false });
+    expect(outcome.stderr).toMatch(/EADDRINUSE/);
+  }, 20_000);
 });

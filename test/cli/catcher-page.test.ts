@@ -1,5 +1,7 @@
+import type { Email } from 'postal-mime';
 import { describe, expect, it } from 'vitest';
 import { contentDisposition } from '../../src/cli/catcher/http.js';
+import { messageHtml } from '../../src/cli/catcher/message-html.js';
 import { withUiDefault } from '../../src/cli/catcher/options.js';
 import { PAGE_FILES } from '../../src/cli/catcher/page.js';
 
@@ -52,5 +54,43 @@ describe('--ui without a value', () => {
     ]);
     expect(withUiDefault(['--ui', '9000', '--quiet'])).toEqual(['--ui', '9000', '--quiet']);
     expect(withUiDefault(['--maildir', 'x'])).toEqual(['--maildir', 'x']);
+  });
+});
+
+describe("a message's HTML part as the page shows it", () => {
+  const email = (html: string, attachments: Partial<Email['attachments'][number]>[] = []): Email =>
+    ({ headers: [], headerLines: [], html, attachments }) as unknown as Email;
+  /** The <meta> elements a browser would see in the HTML shown. */
+  const metas = (html: string) => html.match(/<meta\b[^>]*>/gi)?.slice(1) ?? [];
+
+  it('keeps no <meta> of the message, however its refresh is spelled', () => {
+    for (const tag of [
+      '<meta http-equiv="refresh" content="0; url=http://tracker.example/">',
+      '<meta http-equiv="&#114;efresh" content="0; url=http://tracker.example/">',
+      '<meta content="a>b" http-equiv="refresh" content="0; url=http://tracker.example/">',
+      '<META\nHTTP-EQUIV=Refresh CONTENT="0;URL=http://tracker.example/">',
+    ]) {
+      expect(metas(messageHtml(email(`<p>hi</p>${tag}`))), tag).toEqual([]);
+    }
+    expect(messageHtml(email('<meta name="x">'))).toContain('<x-meta name="x">');
+    // The page's own charset is the only one left.
+    expect(messageHtml(email('<p>hi</p>'))).toMatch(
+      /^<!doctype html><base target="_blank"><meta charset="utf-8"><p>/,
+    );
+  });
+
+  it('inlines a cid: image of a plain image type; a type that could leave the attribute is not used', () => {
+    const png = { contentId: '<logo@x>', mimeType: 'image/png', content: new Uint8Array([1, 2, 3]) };
+    expect(messageHtml(email('<img src="cid:logo@x">', [png]))).toContain(
+      '<img src="data:image/png;base64,AQID">',
+    );
+    const hostile = {
+      contentId: '<evil@x>',
+      mimeType: 'image/x"><meta http-equiv="refresh" content="0;url=http://tracker.example/"><x y="',
+      content: new Uint8Array([1]),
+    };
+    const shown = messageHtml(email('<img src="cid:evil@x">', [hostile]));
+    expect(metas(shown)).toEqual([]);
+    expect(shown).toContain('<img src="cid:evil@x">');
   });
 });

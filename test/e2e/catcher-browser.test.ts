@@ -60,6 +60,8 @@ describeWithPeer('chromium and swaks', peers, (executablePath) => {
   let context: BrowserContext;
   let page: Page;
   let serve: RunningServe;
+  /** The server of --release-to. */
+  let upstream: RunningServe;
   let web: string;
   let remote: Server;
   let remoteUrl: string;
@@ -67,7 +69,8 @@ describeWithPeer('chromium and swaks', peers, (executablePath) => {
   const fetched: string[] = [];
 
   beforeAll(async () => {
-    serve = await startServe(['--ui', '127.0.0.1:0']);
+    upstream = await startServe([]);
+    serve = await startServe(['--ui', '127.0.0.1:0', '--release-to', `smtp://127.0.0.1:${upstream.port}`]);
     web = /esmtp web page on (http:\/\/\S+)\//.exec(serve.stdout())?.[1] as string;
     // The "remote" site of the message's image and link: a server of the test's own.
     remote = createServer((req, res) => {
@@ -82,6 +85,7 @@ describeWithPeer('chromium and swaks', peers, (executablePath) => {
   afterAll(async () => {
     await browser?.close();
     await serve?.stop('SIGKILL');
+    await upstream?.stop('SIGKILL');
     await new Promise((resolve) => remote?.close(resolve));
   }, TEST);
 
@@ -246,6 +250,33 @@ describeWithPeer('chromium and swaks', peers, (executablePath) => {
       await page.click('#delete-all');
       await expect.poll(() => items().count(), { timeout: WAIT }).toBe(0);
       expect(serve.messages()).toEqual([]);
+    },
+    TEST,
+  );
+
+  it(
+    'releases a message to the recipients its envelope has, and to no other',
+    async () => {
+      await sendWithEsmtp(note('onward'), 'bob@example.org', 'dave@example.net');
+      await items().first().click();
+      let offered = '';
+      page.once('dialog', (dialog) => {
+        offered = dialog.defaultValue();
+        void dialog.accept('dave@example.net');
+      });
+      await page.click('#release');
+      await expect
+        .poll(() => page.locator('#status').textContent(), { timeout: WAIT })
+        .toBe('released to dave@example.net');
+      expect(offered).toBe('bob@example.org, dave@example.net');
+      await expect.poll(() => upstream.messages().length, { timeout: WAIT }).toBe(1);
+      expect(upstream.messages()[0]).toMatch(/for <dave@example\.net>/);
+      page.once('dialog', (dialog) => void dialog.accept('eve@example.com'));
+      await page.click('#release');
+      await expect
+        .poll(() => page.locator('#status').textContent(), { timeout: WAIT })
+        .toMatch(/not a recipient of the message/);
+      expect(upstream.messages()).toHaveLength(1);
     },
     TEST,
   );

@@ -110,11 +110,12 @@ export async function route(api: Api, req: IncomingMessage, res: ServerResponse)
     // Without --release-to there is nowhere to release to: the page cannot choose a server.
     if (api.releaseTo === undefined)
       throw new HttpError(404, 'release is not enabled (esmtp serve --release-to)');
-    const to = releaseRecipients(await readJson(req, 64 * 1024));
+    const body = await readJson(req, 64 * 1024);
     const { summary } = await parsed(api, id);
+    const to = releaseRecipients(body, summary.envelope.to);
     const raw = await api.store.raw(id);
     if (raw === undefined) throw new HttpError(404, `no message ${id}`);
-    const outcome = await release(api.releaseTo, summary.envelope.from, to ?? summary.envelope.to, raw);
+    const outcome = await release(api.releaseTo, summary.envelope.from, to, raw);
     return sendJson(res, 200, outcome);
   }
   throw new HttpError(404, `no such resource: ${url.pathname}`);

@@ -74,27 +74,33 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
 }
 
 /**
- * Refuses what another web site could make a browser send: a Host that is not this server's
- * (DNS rebinding, when it listens on a loopback address) and a change from another origin.
+ * Refuses what another web site could make a browser send: a Host that is not a name of this
+ * server (DNS rebinding: a name the attacker controls, pointed at this address) and a change from
+ * another origin. IP literals, localhost and its subdomains, the listen host and the names given
+ * with --ui-allow-host are this server's names; a rebinding attack needs a name of its own.
  */
-export function checkOrigin(req: IncomingMessage, listenHost: string): void {
+export function checkOrigin(req: IncomingMessage, listenHost: string, allowHosts: readonly string[]): void {
   const host = req.headers.host ?? '';
-  if (isLoopback(listenHost) && !isLoopback(hostName(host)))
-    throw new HttpError(403, `Host ${JSON.stringify(host)} is not this server`);
+  const name = hostName(host);
+  if (!isOwnName(name, listenHost, allowHosts))
+    throw new HttpError(
+      403,
+      `Host ${JSON.stringify(host)} is not a name of this server: allow it with --ui-allow-host ${name || 'NAME'}`,
+    );
   const origin = req.headers.origin;
   if (req.method !== 'GET' && req.method !== 'HEAD' && origin !== undefined && origin !== `http://${host}`)
     throw new HttpError(403, `requests from ${origin} are not allowed`);
 }
 
 function hostName(host: string): string {
-  const m = /^(?:\[([^\]]+)\]|([^:]*))(?::\d+)?$/.exec(host);
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]*))(?::\d+)?$/.exec(host);
   return (m?.[1] ?? m?.[2] ?? '').toLowerCase();
 }
 
-function isLoopback(name: string): boolean {
-  if (name === 'localhost' || name.endsWith('.localhost')) return true;
-  if (isIP(name) === 4) return name.startsWith('127.');
-  return name === '::1';
+function isOwnName(name: string, listenHost: string, allowHosts: readonly string[]): boolean {
+  if (name === '') return false;
+  if (isIP(name) !== 0 || name === 'localhost' || name.endsWith('.localhost')) return true;
+  return name === listenHost.toLowerCase() || allowHosts.includes(name);
 }
 
 /**

@@ -44,7 +44,7 @@ export async function startCatcher(
   const events = new EventHub(store);
   const api: Api = { store, events, releaseTo: config.releaseTo };
   const server = createServer((req, res) => {
-    handle(api, config.listen.host, req, res).catch(onError);
+    handle(api, config, req, res).catch(onError);
   });
   // Bounds for what a client sends; an SSE stream or a long poll lasts past them, as it should.
   server.headersTimeout = 10_000;
@@ -66,12 +66,12 @@ export async function startCatcher(
 
 async function handle(
   api: Api,
-  host: string,
+  config: CatcherConfig,
   req: Parameters<typeof route>[1],
   res: Parameters<typeof route>[2],
 ) {
   try {
-    checkOrigin(req, host);
+    checkOrigin(req, config.listen.host, config.allowHosts);
     await route(api, req, res);
   } catch (error) {
     if (res.headersSent) return void res.destroy();

@@ -24,16 +24,22 @@ export function htmlPolicy(view: HtmlView): string {
 
 /**
  * The HTML to show: `cid:` references replaced by the parts they name, links aimed at a new tab
- * (which the sandbox refuses to open until links are allowed), and no `<meta http-equiv="refresh">`,
- * which would take the frame elsewhere without a click.
+ * (which the sandbox refuses to open until links are allowed), and no `<meta>` at all: its
+ * `http-equiv="refresh"` would take the frame elsewhere without a click, and an attribute can be
+ * spelled in too many ways (character references, quoted `>`) to be filtered. A tag's name cannot
+ * be spelled with references, so `<meta` becomes the inert `<x-meta`. The `cid:` parts go in first,
+ * so that nothing they bring escapes that.
  */
 export function messageHtml(email: Email): string {
-  let html = (email.html ?? '').replace(/<meta\b[^>]*http-equiv\s*=\s*["']?refresh[^>]*>/gi, '');
+  let html = email.html ?? '';
   for (const attachment of email.attachments) {
     const id = attachment.contentId?.replace(/^<|>$/g, '');
-    if (id === undefined || id === '' || !attachment.mimeType.startsWith('image/')) continue;
-    const data = `data:${attachment.mimeType};base64,${Buffer.from(contentBytes(attachment.content)).toString('base64')}`;
+    const type = attachment.mimeType.toLowerCase();
+    // Only a plain image/subtype goes into the data: URL, which sits in an attribute.
+    if (id === undefined || id === '' || !/^image\/[\w.+-]+$/.test(type)) continue;
+    const data = `data:${type};base64,${Buffer.from(contentBytes(attachment.content)).toString('base64')}`;
     html = html.split(`cid:${id}`).join(data);
   }
+  html = html.replace(/<meta\b/gi, '<x-meta');
   return `<!doctype html><base target="_blank"><meta charset="utf-8">${html}`;
 }

@@ -1,5 +1,6 @@
 /**
- * The catcher's flags of `esmtp serve`: --ui, --max-messages, --auth-any and --release-to.
+ * The catcher's flags of `esmtp serve`: --ui, --ui-allow-host, --max-messages, --auth-any and
+ * --release-to.
  * @module
  */
 import type { SmtpServerOptions } from '../../server/options.js';
@@ -8,6 +9,7 @@ import { parseReleaseTarget, type ReleaseTarget } from './release.js';
 
 export const CATCHER_OPTIONS = {
   ui: { type: 'string' },
+  'ui-allow-host': { type: 'string', multiple: true },
   'max-messages': { type: 'string' },
   'auth-any': { type: 'boolean' },
   'release-to': { type: 'string' },
@@ -17,11 +19,13 @@ export const CATCHER_USAGE = `
 Mail catcher (docs/catcher.md):
   --ui [[HOST:]PORT]        serve a web page and a JSON API of the messages (default
                             127.0.0.1:8025; HOST is 127.0.0.1 unless given)
+  --ui-allow-host NAME      with --ui: answer requests for this host name too (IP addresses,
+                            localhost and the --ui host always are); repeat for more names
   --max-messages N          with --ui: keep the newest N messages, deleting older ones
   --auth-any                offer AUTH and accept any user name and password (over TLS, or
                             with --allow-insecure-auth in cleartext); AUTH stays optional
   --release-to URL          with --ui: let the page and API send a message on to this server,
-                            smtp://[USER:PASS@]HOST[:PORT] or smtps://...
+                            to its own recipients, smtp://[USER:PASS@]HOST[:PORT] or smtps://...
 `;
 
 /** Where the page is when --ui names no place. */
@@ -40,6 +44,7 @@ export function withUiDefault(argv: readonly string[]): string[] {
 
 interface CatcherValues {
   ui?: string | undefined;
+  'ui-allow-host'?: string[] | undefined;
   'max-messages'?: string | undefined;
   'auth-any'?: boolean | undefined;
   'release-to'?: string | undefined;
@@ -51,6 +56,8 @@ interface CatcherValues {
 
 export interface CatcherConfig {
   listen: { host: string; port: number };
+  /** Host names the page and the API answer to besides IP addresses, localhost and the listen host. */
+  allowHosts: string[];
   maxMessages: number | undefined;
   releaseTo: ReleaseTarget | undefined;
 }
@@ -58,7 +65,7 @@ export interface CatcherConfig {
 /** The catcher's settings, or undefined without --ui; a flag that needs --ui without it is an error. */
 export function catcherConfig(values: CatcherValues): CatcherConfig | undefined {
   if (values.ui === undefined) {
-    for (const flag of ['max-messages', 'release-to'] as const)
+    for (const flag of ['max-messages', 'release-to', 'ui-allow-host'] as const)
       if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --ui`);
     return undefined;
   }
@@ -66,9 +73,17 @@ export function catcherConfig(values: CatcherValues): CatcherConfig | undefined 
   const ui = values.ui;
   return {
     listen: /^\d+$/.test(ui) ? hostPort(`127.0.0.1:${ui}`, 'ui') : hostPort(ui, 'ui'),
+    allowHosts: (values['ui-allow-host'] ?? []).map(hostName),
     maxMessages: integer(values['max-messages'], 'max-messages'),
     releaseTo: values['release-to'] === undefined ? undefined : parseReleaseTarget(values['release-to']),
   };
+}
+
+/** A name for --ui-allow-host: letters, digits, hyphens, dots and underscores (as compose services have). */
+function hostName(name: string): string {
+  if (!/^[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$/i.test(name))
+    throw new UsageError(`--ui-allow-host takes a host name, not ${JSON.stringify(name)}`);
+  return name.toLowerCase();
 }
 
 /** --auth-any: AUTH offered, any credentials accepted, and not required (as a catcher should). */

@@ -12,13 +12,26 @@ export interface Mailbox {
   address: string;
 }
 
+/**
+ * The most mailboxes of To and of Cc a summary keeps, and the longest text a message is searched
+ * by: the index holds every message's summary, and one header may name tens of thousands.
+ */
+const SUMMARY_MAILBOXES = 100;
+const SEARCH_TEXT = 64 * 1024;
+
 /** One line of the list, and what the events and the long poll answer with. */
 export interface MessageSummary {
   id: string;
   /** The From header's first mailbox, if any. */
   from: Mailbox | null;
+  /** The first SUMMARY_MAILBOXES mailboxes of To (all of them in the full view). */
   to: Mailbox[];
+  /** How many mailboxes To names. */
+  toCount: number;
+  /** The first SUMMARY_MAILBOXES mailboxes of Cc (all of them in the full view). */
   cc: Mailbox[];
+  /** How many mailboxes Cc names. */
+  ccCount: number;
   /** The envelope recipients that To and Cc do not name: the Bcc recipients. */
   bcc: string[];
   subject: string;
@@ -70,17 +83,21 @@ export async function parseMessage(
     // Not MIME the parser can read: shown with what the envelope says.
     email = { headers: [], headerLines: [], attachments: [], text: new TextDecoder().decode(raw) };
   }
-  const to = mailboxes(email.to);
-  const cc = mailboxes(email.cc);
+  const allTo = mailboxes(email.to);
+  const allCc = mailboxes(email.cc);
+  const to = allTo.slice(0, SUMMARY_MAILBOXES);
+  const cc = allCc.slice(0, SUMMARY_MAILBOXES);
   const stored = envelope ?? envelopeFromHeaders(email, to, cc, raw.length, fallbackDate);
-  const named = new Set([...to, ...cc].map((m) => m.address.toLowerCase()));
+  const named = new Set([...allTo, ...allCc].map((m) => m.address.toLowerCase()));
   const from = mailboxes(email.from === undefined ? [] : [email.from])[0] ?? null;
   const text = email.text ?? '';
   const summary: MessageSummary = {
     id,
     from,
     to,
+    toCount: allTo.length,
     cc,
+    ccCount: allCc.length,
     bcc: stored.to.filter((r) => !named.has(r.toLowerCase())),
     subject: email.subject ?? '',
     date: email.date ?? null,
@@ -95,9 +112,10 @@ export async function parseMessage(
     from?.name ?? '',
     ...[...to, ...cc].map((m) => `${m.name} ${m.address}`),
     summary.subject,
-    text.slice(0, 100_000),
+    text.slice(0, SEARCH_TEXT),
   ]
     .join('\n')
+    .slice(0, SEARCH_TEXT)
     .toLowerCase();
   return { summary, searchText, email };
 }
@@ -106,6 +124,8 @@ export function detail(parsed: Parsed): MessageDetail {
   const { email } = parsed;
   return {
     ...parsed.summary,
+    to: mailboxes(email.to),
+    cc: mailboxes(email.cc),
     headers: email.headers.map((h) => ({ name: h.originalKey, value: h.value })),
     text: email.text ?? null,
     html: email.html ?? null,
@@ -133,7 +153,10 @@ function mailboxes(addresses: Address[] | undefined): Mailbox[] {
   );
 }
 
-/** For a message without a stored envelope: what its headers say (Return-Path, To and Cc). */
+/**
+ * For a message without a stored envelope: what its headers say (Return-Path, and the mailboxes
+ * of To and Cc the summary keeps).
+ */
 function envelopeFromHeaders(
   email: Email,
   to: Mailbox[],

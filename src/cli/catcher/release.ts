@@ -4,7 +4,6 @@
  * @module
  */
 import { SmtpClient } from '../../client/smtp-client.js';
-import { parseMailbox } from '../../protocol/address.js';
 import { replyText } from '../../protocol/reply.js';
 import { UsageError } from '../args.js';
 import { HttpError } from './http.js';
@@ -33,27 +32,31 @@ export function parseReleaseTarget(text: string): ReleaseTarget {
   return { url: url.href, auth };
 }
 
-/** The recipients a release request names, each a valid address; undefined for the original ones. */
-export function releaseRecipients(body: unknown): string[] | undefined {
+/**
+ * The recipients a release request names: some of the message's own envelope recipients (all of
+ * them when it names none). Release sends with the operator's credentials, so it must not relay
+ * a caught message to addresses a page or a script chose.
+ */
+export function releaseRecipients(body: unknown, original: readonly string[]): string[] {
   const to = (body as { to?: unknown } | null)?.to;
-  if (to === undefined) return undefined;
+  if (to === undefined) return [...original];
   const list = typeof to === 'string' ? [to] : to;
-  if (!Array.isArray(list) || list.length === 0 || list.length > 100)
-    throw new HttpError(400, 'to is an address or a list of 1 to 100 addresses');
-  for (const address of list) {
-    if (typeof address !== 'string' || !isMailbox(address))
-      throw new HttpError(400, `${JSON.stringify(address)} is not an address`);
-  }
-  return list as string[];
-}
-
-function isMailbox(address: string): boolean {
-  try {
-    parseMailbox(address);
-    return true;
-  } catch {
-    return false;
-  }
+  if (!Array.isArray(list) || list.length === 0 || list.length > original.length)
+    throw new HttpError(400, 'to is an address or a list of addresses, each a recipient of the message');
+  const byAddress = new Map(original.map((r) => [r.toLowerCase(), r]));
+  return [
+    ...new Set(
+      list.map((address: unknown) => {
+        const known = typeof address === 'string' ? byAddress.get(address.toLowerCase()) : undefined;
+        if (known === undefined)
+          throw new HttpError(
+            400,
+            `${JSON.stringify(address)} is not a recipient of the message: release goes only to its own recipients`,
+          );
+        return known;
+      }),
+    ),
+  ];
 }
 
 /** Sends `raw` (without the Return-Path of its delivery here) from `from` to `to`. */

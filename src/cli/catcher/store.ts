@@ -9,6 +9,7 @@ import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ENVELOPES, readEnvelope, removeEnvelope, type StoredEnvelope } from './envelope.js';
 import { type MessageFilter, matches } from './filter.js';
+import { Limit } from './limit.js';
 import { type MessageSummary, type Parsed, parseMessage } from './parse.js';
 
 interface Entry {
@@ -25,6 +26,8 @@ export class MessageStore extends EventEmitter<{ added: [MessageSummary, string]
   /** Oldest first. */
   readonly #entries: Entry[] = [];
   readonly #byId = new Map<string, Entry>();
+  /** Full parses for the API: each holds a message of up to the size limit, and more, in memory. */
+  readonly #parses = new Limit(2, 8, 10_000);
 
   constructor(
     readonly maildir: string,
@@ -91,16 +94,19 @@ export class MessageStore extends EventEmitter<{ added: [MessageSummary, string]
     const entry = this.#byId.get(id);
     if (entry === undefined) return undefined;
     const file = await this.#locate(entry);
-    return file === undefined ? undefined : readFile(join(this.maildir, file));
+    // A delete, the pruning or a mail reader may take the file between the look and the read.
+    return file === undefined ? undefined : readFile(join(this.maildir, file)).catch(gone);
   }
 
   /** The message parsed in full, or undefined if it is gone. */
-  async parsed(id: string): Promise<Parsed | undefined> {
-    const entry = this.#byId.get(id);
-    const raw = await this.raw(id);
-    if (entry === undefined || raw === undefined) return undefined;
-    const envelope = entry.summary.envelopeStored ? entry.summary.envelope : undefined;
-    return parseMessage(id, raw, envelope, new Date(entry.summary.envelope.receivedAt));
+  parsed(id: string): Promise<Parsed | undefined> {
+    return this.#parses.run(async () => {
+      const entry = this.#byId.get(id);
+      const raw = await this.raw(id);
+      if (entry === undefined || raw === undefined) return undefined;
+      const envelope = entry.summary.envelopeStored ? entry.summary.envelope : undefined;
+      return parseMessage(id, raw, envelope, new Date(entry.summary.envelope.receivedAt));
+    });
   }
 
   /** Deletes the messages (all when `ids` is undefined) and their envelopes; resolves with the ids deleted. */
@@ -153,6 +159,12 @@ export class MessageStore extends EventEmitter<{ added: [MessageSummary, string]
     }
     return undefined;
   }
+}
+
+/** A file that is no longer there is a message not found; any other failure is one. */
+function gone(error: NodeJS.ErrnoException): undefined {
+  if (error.code === 'ENOENT') return undefined;
+  throw error;
 }
 
 const exists = (path: string) =>

@@ -279,7 +279,13 @@ $('delete-all').addEventListener('click', async () => {
 
 $('release').addEventListener('click', async () => {
   const id = state.open;
-  const answer = prompt('Release to (addresses separated by commas; empty for the original recipients):', '');
+  const message = state.messages.find((m) => m.id === id);
+  if (message === undefined) return;
+  // Release sends only to the message's own recipients: all of them, or those left in the list.
+  const answer = prompt(
+    'Release to (recipients of this message, separated by commas):',
+    message.envelope.to.join(', '),
+  );
   if (answer === null) return;
   const to = answer
     .split(',')
