@@ -7,6 +7,7 @@ import { EsmtpError } from '../../protocol/errors.js';
 import { findMtaStsRecord, type MtaStsPolicy, parseMtaStsPolicy } from '../../protocol/mta-sts.js';
 import { abortError } from '../client-connection.js';
 import { type Dns, dnsCode, lookup } from './dns.js';
+import { defaultMtaStsCache } from './mta-sts-cache.js';
 import type { MtaStsCache, MtaStsFetch, MtaStsOptions } from './types.js';
 
 /** The policy that applies to a domain now, with its id. */
@@ -26,7 +27,7 @@ export class MtaSts {
   private readonly maxSize: number;
 
   constructor(options: MtaStsOptions) {
-    this.cache = options.cache ?? new Map();
+    this.cache = options.cache ?? defaultMtaStsCache;
     this.fetch = options.fetch ?? (globalThis.fetch as MtaStsFetch);
     this.timeout = options.timeout ?? DEFAULT_TIMEOUT;
     this.maxSize = options.maxPolicySize ?? DEFAULT_MAX_SIZE;
@@ -41,6 +42,7 @@ export class MtaSts {
     const now = Date.now();
     const cached = this.cache.get(domain);
     const valid = cached !== undefined && cached.expires > now ? cached : undefined;
+    if (cached !== undefined && valid === undefined) this.cache.delete?.(domain);
     const id = await this.recordId({ ...dns, timeout: Math.min(dns.timeout, this.timeout) }, domain);
     if (id === undefined || id === valid?.id) return valid;
     const policy = await this.fetchPolicy(domain, dns.signal).catch((error: unknown) => {
