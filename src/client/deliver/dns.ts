@@ -34,10 +34,19 @@ export interface Dns {
   readonly signal: AbortSignal | undefined;
 }
 
-/** The resolver `options` ask for: theirs, one for the servers they name, or the system's. */
-export function makeResolver(resolver: DnsResolver | undefined, servers?: readonly string[]): DnsResolver {
+/**
+ * The resolver `options` ask for: theirs, or one of ours for the servers they name or the
+ * system's. Ours tries each query once within `timeout`: with the defaults (several tries, each
+ * longer than the last) a query to a silent server runs on for half a minute after its lookup
+ * has given up, and keeps the process alive.
+ */
+export function makeResolver(
+  resolver: DnsResolver | undefined,
+  servers: readonly string[] | undefined,
+  timeout: number,
+): DnsResolver {
   if (resolver !== undefined) return resolver;
-  const made = new Resolver();
+  const made = new Resolver({ timeout, tries: 1 });
   if (servers !== undefined) made.setServers([...servers]);
   return made;
 }
