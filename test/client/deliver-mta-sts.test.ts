@@ -329,6 +329,41 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
     expect(cache.has('none.test')).toBe(false);
   });
 
+  it('a fetch that does not heed its signal is given up at the deadline, and the request is aborted', async () => {
+    const signals: AbortSignal[] = [];
+    const deaf: MtaStsFetch = (_url, init) => {
+      signals.push(init.signal);
+      return new Promise(() => {}); // never settles, whatever the signal says
+    };
+    const mtaSts = new MtaSts({ fetch: deaf, timeout: 300, cache: new Map() });
+    const lookups = { resolver: dns.resolver, timeout: 2000, signal: undefined };
+    const started = Date.now();
+    expect(await mtaSts.policyOf(lookups, 'enforce.test')).toBeUndefined();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(signals).toHaveLength(1);
+    expect(signals[0]?.aborted).toBe(true);
+  });
+
+  it('the body of a 200 that is not text/plain is cancelled, and the request aborted', async () => {
+    let cancelled = false;
+    const signals: AbortSignal[] = [];
+    const html: MtaStsFetch = async (_url, init) => {
+      signals.push(init.signal);
+      const body = new ReadableStream<Uint8Array>({
+        pull: () => new Promise(() => {}), // a body that would hold its connection for ever
+        cancel: () => {
+          cancelled = true;
+        },
+      });
+      return new Response(body, { status: 200, headers: { 'content-type': 'text/html' } });
+    };
+    const mtaSts = new MtaSts({ fetch: html, timeout: 2000, cache: new Map() });
+    const lookups = { resolver: dns.resolver, timeout: 2000, signal: undefined };
+    expect(await mtaSts.policyOf(lookups, 'enforce.test')).toBeUndefined();
+    expect(cancelled).toBe(true);
+    expect(signals[0]?.aborted).toBe(true);
+  });
+
   it('a policy of another type than text/plain, over the size bound, or not served in time is no policy', async () => {
     const mtaSts = new MtaSts({ fetch: loopbackFetch, timeout: 300, maxPolicySize: 64 * 1024 });
     const lookups = { resolver: dns.resolver, timeout: 2000, signal: undefined };
