@@ -1,3 +1,6 @@
+import { createReadStream, mkdtempSync, type ReadStream, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliver } from '../../src/client/deliver/deliver.js';
@@ -310,6 +313,43 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
       deliver({ from: 'a@sender.test', to: ['r@first.test'] }, large, options({ maxBuffered: 50 })),
     ).rejects.toMatchObject({ code: 'EMESSAGE' });
     expect(good.length).toBe(before + 2);
+  });
+
+  it('a copy of the message that a refused send never read is let go of: the stream destroyed, its file closed', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'esmtp-deliver-')), 'message.eml');
+    writeFileSync(file, MESSAGE);
+    const opened: ReadStream[] = [];
+    const open = () => {
+      const stream = createReadStream(file);
+      opened.push(stream);
+      return stream;
+    };
+    const result = await deliver({ from: 'a@sender.test', to: ['nobody@first.test'] }, open, options());
+    expect(only(result.recipients)).toMatchObject({ status: 'failed', reply: { code: 550 } });
+    expect(opened).toHaveLength(1);
+    expect(opened[0]?.destroyed).toBe(true);
+    let cancelled = 0;
+    const web = () => new ReadableStream<Uint8Array>({ cancel: () => void cancelled++ });
+    await deliver({ from: 'a@sender.test', to: ['nobody@first.test'] }, web, options());
+    expect(cancelled).toBe(1);
+    let returned = 0;
+    const iterator = async function* () {
+      try {
+        yield new TextEncoder().encode(MESSAGE);
+      } finally {
+        returned++;
+      }
+    };
+    // A generator is only returned once started; one that never was has nothing to let go of.
+    const generator = iterator();
+    await generator.next();
+    const refused = await deliver(
+      { from: 'a@sender.test', to: ['nobody@first.test'] },
+      () => generator,
+      options(),
+    );
+    expect(only(refused.recipients)).toMatchObject({ status: 'failed' });
+    expect(returned).toBe(1);
   });
 
   it('an aborted delivery defers what it had not delivered', async () => {

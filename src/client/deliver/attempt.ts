@@ -9,7 +9,7 @@ import { EsmtpError, SmtpError } from '../../protocol/errors.js';
 import { type Reply, reply, replyText } from '../../protocol/reply.js';
 import type { ClientEnvelope } from '../../session/client-envelope.js';
 import type { Logger } from '../../tracing/logger.js';
-import type { MessageInput } from '../message-source.js';
+import { disposeMessage, type MessageInput } from '../message-source.js';
 import { type ClientTimeouts, SmtpClient } from '../smtp-client.js';
 import type { RecipientOutcome } from './types.js';
 
@@ -75,8 +75,9 @@ export async function attempt(
     return { type: 'unusable', reason: `${where}: ${describe(error)}`, tls };
   }
   const answered = (outcomes: RecipientOutcome[]) => ({ type: 'answered' as const, outcomes });
+  const message = ctx.message();
   try {
-    const result = await client.send({ ...ctx.envelope, to: recipients }, ctx.message(), {
+    const result = await client.send({ ...ctx.envelope, to: recipients }, message, {
       signal: ctx.signal,
     });
     const delivered = result.accepted.map(
@@ -98,6 +99,7 @@ export async function attempt(
       return { type: 'unusable', reason: `${where}: ${describe(error)}`, tls: false };
     return answered(fromError(error, recipients, target));
   } finally {
+    disposeMessage(message); // a send refused before the body left its copy unread (an open file)
     await client.quit();
   }
 }
