@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliver } from '../../src/client/deliver/deliver.js';
 import { inPreferenceOrder } from '../../src/client/deliver/dns.js';
-import type { DeliverOptions, RecipientOutcome } from '../../src/client/deliver/types.js';
+import type { DeliverOptions, DnsResolver, RecipientOutcome } from '../../src/client/deliver/types.js';
 import { SmtpError } from '../../src/protocol/errors.js';
 import { SmtpServer } from '../../src/server/smtp-server.js';
 import { certificateFor, testCertificates } from '../helpers/certs.js';
@@ -170,6 +170,25 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
       reply: { code: 550, enhanced: '5.1.2' },
     });
     const result = await deliver({ from: 'a@sender.test', to: ['f@implicit.test'] }, MESSAGE, options());
+    expect(only(result.recipients)).toMatchObject({
+      status: 'delivered',
+      host: 'implicit.test',
+      address: GOOD,
+    });
+  });
+
+  it('an empty MX answer from a custom resolver is no MX (the implicit MX), not a null MX', async () => {
+    const empty: DnsResolver = {
+      resolveMx: async (name) => (name === 'implicit.test' ? [] : dns.resolver.resolveMx(name)),
+      resolve4: (name) => dns.resolver.resolve4(name),
+      resolve6: (name) => dns.resolver.resolve6(name),
+      resolveTxt: (name) => dns.resolver.resolveTxt(name),
+    };
+    const result = await deliver(
+      { from: 'a@sender.test', to: ['u@implicit.test'] },
+      MESSAGE,
+      options({ resolver: empty }),
+    );
     expect(only(result.recipients)).toMatchObject({
       status: 'delivered',
       host: 'implicit.test',
