@@ -1,4 +1,5 @@
 import { createReadStream, mkdtempSync, type ReadStream, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -20,6 +21,7 @@ const CLOSED = '127.0.0.3'; // nothing listens
 const BUSY = '127.0.0.4'; // greets with 421
 const OLD_TLS = '127.0.0.5'; // offers STARTTLS, whose handshake fails (TLS 1.1 at most)
 const TLS = '127.0.0.6'; // STARTTLS with a certificate for mx-tls.test
+const DROPS = '127.0.0.7'; // greets, answers EHLO, and closes the connection at MAIL FROM
 const MESSAGE = 'Subject: hello\r\n\r\nbody\r\n';
 
 describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
@@ -30,6 +32,7 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
   let tlsDelivered: Delivered[];
   let oldTlsDelivered: Delivered[];
   let busyConnections = 0;
+  let drops: Server;
 
   beforeAll(async () => {
     port = await freePort();
@@ -48,6 +51,8 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
         mx('null.test', '.', 0),
         mx('oldtls.test', 'mx-oldtls.test', 10),
         mx('tls.test', 'mx-tls.test', 10),
+        mx('drops.test', 'mx-drops.test', 10),
+        mx('drops.test', 'mx-good.test', 20),
       ],
       hosts: [
         { name: 'mx-good.test', address: GOOD },
@@ -55,6 +60,7 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
         { name: 'mx-busy.test', address: BUSY },
         { name: 'mx-oldtls.test', address: OLD_TLS },
         { name: 'mx-tls.test', address: TLS },
+        { name: 'mx-drops.test', address: DROPS },
         { name: 'implicit.test', address: GOOD },
       ],
       txt: [{ name: 'noaddress-either.test', text: 'the name exists with no MX and no address' }],
@@ -92,8 +98,18 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
       await server.listen({ host, port });
       servers.push(server);
     }
+    drops = createServer((socket) => {
+      socket.write('220 mx-drops.test ESMTP\r\n');
+      socket.setEncoding('latin1').on('data', (data: string) => {
+        if (/^MAIL FROM/im.test(data)) socket.destroy();
+        else if (/^(EHLO|HELO)/i.test(data)) socket.write('250 mx-drops.test\r\n');
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => drops.listen(port, DROPS, resolve));
   });
   afterAll(async () => {
+    await new Promise((resolve) => drops?.close(resolve));
     await Promise.all(servers.map((s) => s.close()));
     await dns?.stop();
   });
@@ -138,6 +154,13 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
     const log = dns.log();
     expect(log.indexOf('query[A] mx-closed.test')).toBeGreaterThanOrEqual(0);
     expect(log.indexOf('query[A] mx-closed.test')).toBeLessThan(log.indexOf('query[A] mx-busy.test'));
+  });
+
+  it('a host that closes the connection before the message went gives way to the next', async () => {
+    const before = good.length;
+    const result = await deliver({ from: 'a@sender.test', to: ['v@drops.test'] }, MESSAGE, options());
+    expect(only(result.recipients)).toMatchObject({ status: 'delivered', host: 'mx-good.test' });
+    expect(good.length).toBe(before + 1);
   });
 
   it('when no host takes the connection, the recipients are deferred with what each host did', async () => {

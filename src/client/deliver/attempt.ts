@@ -1,7 +1,8 @@
 /**
  * One try at one address of one MX host: connect, negotiate TLS as the plan says, send the
  * message for a domain's recipients, and read what became of each. A host that cannot be used
- * (refused, silent, a 4xx or 5xx greeting, a 421, TLS that cannot be had) gives way to the next.
+ * (refused, silent, a 4xx or 5xx greeting, a 421, TLS that cannot be had, a connection lost
+ * before the end of the message) gives way to the next.
  * @module
  */
 import { isIP } from 'node:net';
@@ -97,6 +98,11 @@ export async function attempt(
     // next host may take it.
     if (error instanceof SmtpError && error.code === 421)
       return { type: 'unusable', reason: `${where}: ${describe(error)}`, tls: false };
+    // The connection lost, silent or confused before the end of the message went: the server
+    // cannot have taken it, so the next host may (RFC 5321 5.1). After the end, it may have: the
+    // recipients are deferred rather than risk a second copy.
+    if (error instanceof EsmtpError && GIVE_WAY.has(error.code) && NOT_SENT.has(error.sent))
+      return { type: 'unusable', reason: `${where}: ${describe(error)}`, tls: false };
     return answered(fromError(error, recipients, target));
   } finally {
     disposeMessage(message); // a send refused before the body left its copy unread (an open file)
@@ -125,6 +131,10 @@ function fromError(error: unknown, recipients: readonly string[], target: Target
   // the server kept the message is not known, so the recipients are deferred, not sent elsewhere.
   return recipients.map((r) => local(r, 'deferred', 451, '4.4.2', `${where}: ${describe(error)}`));
 }
+
+/** The connection failures after which another host is tried, if the message had not gone. */
+const GIVE_WAY = new Set<EsmtpError['code']>(['ECONNECTION', 'ETIMEOUT', 'EPROTOCOL']);
+const NOT_SENT = new Set<EsmtpError['sent']>(['nothing', 'envelope']);
 
 /** The errors that another try cannot mend, with the reply they are reported as. */
 const PERMANENT: Partial<Record<EsmtpError['code'], [number, string]>> = {
