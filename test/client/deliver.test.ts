@@ -22,6 +22,7 @@ const BUSY = '127.0.0.4'; // greets with 421
 const OLD_TLS = '127.0.0.5'; // offers STARTTLS, whose handshake fails (TLS 1.1 at most)
 const TLS = '127.0.0.6'; // STARTTLS with a certificate for mx-tls.test
 const DROPS = '127.0.0.7'; // greets, answers EHLO, and closes the connection at MAIL FROM
+const LITERAL_TLS = '127.0.0.8'; // STARTTLS with a certificate for the IP address 127.0.0.8
 const MESSAGE = 'Subject: hello\r\n\r\nbody\r\n';
 
 describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
@@ -33,6 +34,7 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
   let oldTlsDelivered: Delivered[];
   let busyConnections = 0;
   let drops: Server;
+  let literalDelivered: Delivered[];
 
   beforeAll(async () => {
     port = await freePort();
@@ -88,11 +90,14 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
     oldTlsDelivered = oldTls.delivered;
     const tls = collectingServer({ hostname: 'mx-tls.test', tls: certificateFor('mx-tls.test') });
     tlsDelivered = tls.delivered;
+    const literalTls = collectingServer({ tls: certificateFor(LITERAL_TLS) });
+    literalDelivered = literalTls.delivered;
     const listening: [SmtpServer, string][] = [
       [collecting.server, GOOD],
       [busy, BUSY],
       [oldTls.server, OLD_TLS],
       [tls.server, TLS],
+      [literalTls.server, LITERAL_TLS],
     ];
     for (const [server, host] of listening) {
       await server.listen({ host, port });
@@ -323,6 +328,22 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
     );
     expect(only(untrusted.recipients)).toMatchObject({ status: 'deferred', reply: { enhanced: '4.7.5' } });
     expect(tlsDelivered.length).toBe(1);
+  });
+
+  it("tls: 'required' to an address literal verifies the certificate for that IP address", async () => {
+    const { ca } = testCertificates();
+    const result = await deliver(
+      { from: 'a@sender.test', to: [`x@[${LITERAL_TLS}]`] },
+      MESSAGE,
+      options({ tls: 'required', ca }),
+    );
+    expect(only(result.recipients)).toMatchObject({
+      status: 'delivered',
+      host: `[${LITERAL_TLS}]`,
+      address: LITERAL_TLS,
+      secure: true,
+    });
+    expect(literalDelivered).toHaveLength(1);
   });
 
   it('opportunistic TLS encrypts without checking the certificate, and falls back to cleartext when TLS fails', async () => {

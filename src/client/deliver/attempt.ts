@@ -61,7 +61,9 @@ export async function attempt(
     client = await SmtpClient.connect(smtpUrl(target.address, ctx.port), {
       tls: plan === 'verify' ? 'required' : plan,
       tlsOptions: {
-        servername: isIP(target.host) === 0 ? target.host : undefined,
+        // An address literal (`[192.0.2.1]`) is known to TLS by its bare address: no SNI, and
+        // the certificate checked for that IP.
+        servername: target.host.startsWith('[') || isIP(target.host) !== 0 ? undefined : target.host,
         rejectUnauthorized: plan === 'verify',
         ...(ctx.ca === undefined ? {} : { ca: ctx.ca }),
       },
