@@ -10,6 +10,9 @@ import { ReplyParser } from '../protocol/reply-parser.js';
 import type { WireTrace } from '../tracing/wire.js';
 import type { Transport } from '../transport/transport.js';
 
+/** Why TLS cannot be had on a transport without `startTls`. */
+export const NO_TLS = 'this connection has no way to start TLS (its transport has no startTls)';
+
 /**
  * Replies nobody asked for that are tolerated: a server may send a 421 before it closes, or refuse
  * a message before it has all been sent. A server that streams replies is broken, and queueing
@@ -173,10 +176,15 @@ export class ClientConnection {
     this.transport.resume();
   }
 
+  /** Whether the transport can start TLS at all (a web socket opened without STARTTLS cannot). */
+  get canStartTls(): boolean {
+    return this.transport.startTls !== undefined;
+  }
+
   /** The TLS handshake, within `timeout` milliseconds and until `signal` aborts. */
   async startTls(options: object, timeout: number, signal?: AbortSignal): Promise<void> {
     const startTls = this.transport.startTls?.bind(this.transport);
-    if (startTls === undefined) throw new EsmtpError('ETLS', 'this transport cannot start TLS');
+    if (startTls === undefined) throw new EsmtpError('ETLS', NO_TLS);
     this.discardBuffered();
     this.transport.pause();
     // A server that says 220 and then never shakes hands must not hold the client.

@@ -307,12 +307,18 @@ function ehloName(transport: Transport, hostname: string | undefined): string {
   return isIPv6(address) ? `[IPv6:${address}]` : `[${address}]`;
 }
 
-/** The TLS options the transport is given: verified, TLS 1.2 at least, the name checked unless an IP. */
+/**
+ * The TLS options the transport is given: verified, TLS 1.2 at least, the name checked, or for an
+ * IP address (no SNI) the address: `host` is what Node checks the certificate against when there
+ * is no `servername` (it would check `localhost` on a STARTTLS socket).
+ */
 export function clientTlsOptions(host: string, options: ClientTlsOptions = {}): object {
+  const ip = isIPv4(host) || isIPv6(host);
   return {
     minVersion: 'TLSv1.2',
     ...options,
     rejectUnauthorized: options.rejectUnauthorized ?? true,
-    servername: options.servername ?? (isIPv4(host) || isIPv6(host) ? undefined : host),
+    servername: options.servername ?? (ip ? undefined : host),
+    ...(ip && options.servername === undefined ? { host } : {}),
   };
 }

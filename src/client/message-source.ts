@@ -40,6 +40,25 @@ export function messageSource(message: MessageInput): MessageSource {
 }
 
 /**
+ * Lets go of a message input that may not have been read to its end (a send refused before the
+ * body): a Node stream is destroyed (its file closed), a web stream not being read is cancelled,
+ * an async iterator is returned. Strings, bytes, and what was read to the end are left as they are.
+ */
+export function disposeMessage(message: MessageInput): void {
+  if (typeof message === 'string' || message instanceof Uint8Array) return;
+  const node = message as { destroy?: unknown; destroyed?: boolean };
+  if (typeof node.destroy === 'function') {
+    if (node.destroyed !== true) (node.destroy as () => void).call(message);
+  } else if (typeof (message as ReadableStream).getReader === 'function') {
+    const stream = message as ReadableStream<Uint8Array>;
+    if (!stream.locked) stream.cancel().catch(() => {});
+  } else {
+    const iterator = message as Partial<AsyncIterator<unknown>>;
+    iterator.return?.()?.catch?.(() => {});
+  }
+}
+
+/**
  * The size a streamed message is gathered to before it goes out. A stream of tiny buffers would
  * otherwise be as many BDAT commands and replies (or writes, with DATA). 64 KiB is what
  * `fs.createReadStream` reads at a time, so files pass through without a copy; against it a BDAT

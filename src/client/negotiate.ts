@@ -13,7 +13,7 @@ import { scramClient } from '../sasl/scram.js';
 import type { ClientMechanism } from '../sasl/types.js';
 import { xoauth2Client } from '../sasl/xoauth2.js';
 import { type ClientAuth, type ClientSession, chooseMechanism } from '../session/client-session.js';
-import type { ClientConnection } from './client-connection.js';
+import { type ClientConnection, NO_TLS } from './client-connection.js';
 
 export interface NegotiationOptions {
   /** The name to give in EHLO. */
@@ -77,8 +77,11 @@ async function startTls(
   session: ClientSession,
   o: NegotiationOptions,
 ): Promise<void> {
-  if (!session.capabilities.startTls) {
-    if (o.tls === 'required') throw tlsFailure(conn, 'the server does not offer STARTTLS');
+  // A transport that cannot start TLS makes an offered STARTTLS as good as none: asking would
+  // only end the session after the server's 220.
+  if (!session.capabilities.startTls || !conn.canStartTls) {
+    if (o.tls === 'required')
+      throw tlsFailure(conn, session.capabilities.startTls ? NO_TLS : 'the server does not offer STARTTLS');
     return;
   }
   conn.pauseAfterNextReply(); // no read pending when TLS starts

@@ -40,6 +40,15 @@ const MTA_STS_MAX_AGE = 31_557_600;
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
+/** `sts-policy-ext-name` of RFC 8461 3.2, which the known keys also match. */
+const POLICY_KEY = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
+
+/** The keys whose values this module reads; their own grammars check their values. */
+const KNOWN_KEYS = new Set(['version', 'mode', 'mx', 'max_age']);
+
+/** `sts-policy-ext-value`: visible ASCII or any non-ASCII character, with spaces or tabs between. */
+const EXTENSION_VALUE = /^[^\x00-\x20\x7f](?:[\t ]*[^\x00-\x20\x7f])*$/u;
+
 function invalid(reason: string): { type: 'invalid'; reason: string } {
   return { type: 'invalid', reason };
 }
@@ -48,7 +57,8 @@ function invalid(reason: string): { type: 'invalid'; reason: string } {
  * Parses the text of `https://mta-sts.<domain>/.well-known/mta-sts.txt`: `key: value` lines ended
  * by LF or CRLF. `version`, `mode` and `max_age` are required, and at least one `mx` unless the
  * mode is `none`; a known key with a value outside its grammar makes the whole policy invalid.
- * Unknown keys are ignored (extensions); a known key given twice counts the first time (`mx` may
+ * Other keys are extensions (RFC 8461 3.2: letters, digits, `_`, `-` and `.`), ignored when their
+ * value is visible text (UTF-8 too); a known key given twice counts the first time (`mx` may
  * repeat).
  */
 export function parseMtaStsPolicy(text: string): MtaStsParse<MtaStsPolicy> {
@@ -61,7 +71,13 @@ export function parseMtaStsPolicy(text: string): MtaStsParse<MtaStsPolicy> {
     if (colon <= 0) return invalid(`not a "key: value" line: ${JSON.stringify(line.slice(0, 80))}`);
     const key = line.slice(0, colon);
     const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
-    if (!/^[A-Za-z0-9][A-Za-z0-9_]{0,31}$/.test(key)) return invalid(`a bad key: ${JSON.stringify(key)}`);
+    if (!POLICY_KEY.test(key)) return invalid(`a bad key: ${JSON.stringify(key)}`);
+    if (!KNOWN_KEYS.has(key)) {
+      // An extension (RFC 8461 3.2): its value may hold any visible character, UTF-8 too; its
+      // meaning is not ours to check, so it is ignored once it is well formed.
+      if (!EXTENSION_VALUE.test(value)) return invalid(`a bad value for ${key}`);
+      continue;
+    }
     if (/[^\x21-\x7e ]/.test(value)) return invalid(`a bad value for ${key}`);
     if (key === 'mx') {
       const pattern = mxPattern(value);

@@ -35,7 +35,7 @@ export interface WebTlsOptions {
 export interface WebStreamsTransportOptions {
   /** The streams are TLS already (implicit TLS). Default false. */
   secure?: boolean;
-  /** How this runtime starts TLS on the connection; without it `startTls` fails. */
+  /** How this runtime starts TLS on the connection; without it the transport has no `startTls`. */
   startTls?: TlsUpgrade;
   /** Closes the socket at once; called by `destroy()` after the streams are cancelled. */
   close?: () => void;
@@ -72,6 +72,11 @@ export class WebStreamsTransport implements Transport {
   private closing = false;
   private ended = false;
   private closeTimer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * Starts TLS with the runtime's upgrade (a client only). Absent when the options give no
+   * `startTls`: the connection cannot start TLS, and a client does not ask for it.
+   */
+  readonly startTls?: (options: object, server: boolean) => Promise<void>;
 
   constructor(
     streams: WebStreams,
@@ -81,6 +86,8 @@ export class WebStreamsTransport implements Transport {
     this.reader = streams.readable.getReader();
     this.writer = streams.writable.getWriter();
     this.isSecure = options.secure ?? false;
+    const upgrade = options.startTls;
+    if (upgrade !== undefined) this.startTls = (tls, server) => this.upgrade(upgrade, tls, server);
     this.info = { remoteAddress: '', remotePort: 0, localAddress: '', localPort: 0, ...options.info };
   }
 
@@ -105,10 +112,8 @@ export class WebStreamsTransport implements Transport {
     this.pull();
   }
 
-  async startTls(options: object, server: boolean): Promise<void> {
-    const upgrade = this.options.startTls;
+  private async upgrade(upgrade: TlsUpgrade, options: object, server: boolean): Promise<void> {
     if (server) throw new Error('a web-streams transport cannot start TLS as a server');
-    if (upgrade === undefined) throw new Error('this connection has no way to start TLS (no startTls)');
     this.paused = true;
     await this.pulling;
     this.held = undefined; // read in cleartext before the handshake: never delivered

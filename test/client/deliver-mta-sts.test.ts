@@ -1,9 +1,15 @@
 import { createServer, request, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { deliver } from '../../src/client/deliver/deliver.js';
 import { MtaSts } from '../../src/client/deliver/mta-sts.js';
-import type { DeliverOptions, MtaStsCacheEntry, MtaStsFetch } from '../../src/client/deliver/types.js';
+import { BoundedMtaStsCache } from '../../src/client/deliver/mta-sts-cache.js';
+import type {
+  DeliverOptions,
+  DnsResolver,
+  MtaStsCacheEntry,
+  MtaStsFetch,
+} from '../../src/client/deliver/types.js';
 import { certificateFor, testCertificates } from '../helpers/certs.js';
 import { dnsmasqProgram, type RunningDns, startDnsmasq } from '../helpers/dnsmasq.js';
 import { describeWithPeer } from '../helpers/peers.js';
@@ -22,6 +28,7 @@ const POLICIES: Record<string, string> = {
     'version: STSv1\nmode: enforce\nmx: mx-badcert.enforce.test\nmx: *.sts.test\nmax_age: 86400\n',
   'mta-sts.testing.test': 'version: STSv1\nmode: testing\nmx: mx-valid.sts.test\nmax_age: 86400\n',
   'mta-sts.plain.test': 'version: STSv1\nmode: enforce\nmx: mx-plain.sts.test\nmax_age: 86400\n',
+  'mta-sts.kept.test': 'version: STSv1\nmode: enforce\nmx: mx-valid.sts.test\nmax_age: 86400\n',
 };
 
 describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
@@ -45,6 +52,8 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
         { domain: 'testing.test', host: 'mx-outside.other.test', preference: 10 },
         { domain: 'testing.test', host: 'mx-valid.sts.test', preference: 20 },
         { domain: 'plain.test', host: 'mx-plain.sts.test', preference: 10 },
+        { domain: 'kept.test', host: 'mx-outside.other.test', preference: 10 },
+        { domain: 'kept.test', host: 'mx-valid.sts.test', preference: 20 },
       ],
       hosts: [
         { name: 'mx-outside.other.test', address: OUTSIDE },
@@ -56,6 +65,7 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
         { name: '_mta-sts.enforce.test', text: 'v=STSv1; id=e1' },
         { name: '_mta-sts.testing.test', text: 'v=STSv1; id=t1' },
         { name: '_mta-sts.plain.test', text: 'v=STSv1; id=p1' },
+        { name: '_mta-sts.kept.test', text: 'v=STSv1; id=k1' },
         { name: '_mta-sts.html.test', text: 'v=STSv1; id=h1' },
         { name: '_mta-sts.large.test', text: 'v=STSv1; id=l1' },
         { name: '_mta-sts.slow.test', text: 'v=STSv1; id=s1' },
@@ -238,7 +248,7 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
     const result = await deliver(
       { from: 'a@sender.test', to: ['f@enforce.test'] },
       MESSAGE,
-      options({ fetch: failing }),
+      options({ fetch: failing, cache: new Map() }),
     );
     // No policy: the first host by preference, outside the policy, gets it.
     expect(result.recipients).toMatchObject([{ status: 'delivered', host: 'mx-outside.other.test' }]);
@@ -257,6 +267,101 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
       options({ fetch: failing, cache }),
     );
     expect(cached.recipients).toMatchObject([{ status: 'delivered', host: 'mx-valid.sts.test' }]);
+  });
+
+  it('mtaSts: true keeps a policy between calls, and it stands when the TXT record disappears', async () => {
+    vi.stubGlobal('fetch', loopbackFetch);
+    try {
+      const count = () => fetched.filter((f) => f.startsWith('mta-sts.kept.test')).length;
+      const send = (resolver: DnsResolver) =>
+        deliver({ from: 'a@sender.test', to: ['g@kept.test'] }, MESSAGE, { ...options(true), resolver });
+      const first = await send(dns.resolver);
+      const second = await send(dns.resolver);
+      expect(count()).toBe(1);
+      for (const result of [first, second])
+        expect(result.recipients).toMatchObject([{ status: 'delivered', host: 'mx-valid.sts.test' }]);
+      // An attacker removes the record (RFC 8461 10.2): the cached policy still holds.
+      const withoutRecord: DnsResolver = {
+        resolveMx: (name) => dns.resolver.resolveMx(name),
+        resolve4: (name) => dns.resolver.resolve4(name),
+        resolve6: (name) => dns.resolver.resolve6(name),
+        resolveTxt: async (name) => {
+          if (name === '_mta-sts.kept.test') throw Object.assign(new Error('removed'), { code: 'ENODATA' });
+          return dns.resolver.resolveTxt(name);
+        },
+      };
+      const third = await send(withoutRecord);
+      expect(third.recipients).toMatchObject([{ status: 'delivered', host: 'mx-valid.sts.test' }]);
+      expect(third.domains[0]?.mtaSts).toMatchObject({ id: 'k1', mode: 'enforce' });
+      expect(count()).toBe(1);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('the default cache keeps at most its bound of domains, drops the oldest, and drops expired entries when read', () => {
+    const entry = (expires: number): MtaStsCacheEntry => ({
+      id: 'x',
+      policy: { version: 'STSv1', mode: 'none', mx: [], maxAge: 1 },
+      expires,
+    });
+    const later = Date.now() + 60_000;
+    const cache = new BoundedMtaStsCache(3);
+    for (const domain of ['a.test', 'b.test', 'c.test']) cache.set(domain, entry(later));
+    cache.set('a.test', entry(later)); // renewed: now the newest
+    cache.set('d.test', entry(later));
+    expect(cache.size).toBe(3);
+    expect(cache.get('b.test')).toBeUndefined();
+    expect(cache.get('a.test')).toBeDefined();
+    cache.set('e.test', entry(Date.now() - 1));
+    expect(cache.get('e.test')).toBeUndefined();
+    expect(cache.size).toBe(2);
+  });
+
+  it("an expired entry in a caller's Map is deleted when read", async () => {
+    const cache = new Map<string, MtaStsCacheEntry>([
+      ['none.test', { id: 'x', policy: { version: 'STSv1', mode: 'none', mx: [], maxAge: 1 }, expires: 1 }],
+    ]);
+    const mtaSts = new MtaSts({ fetch: loopbackFetch, cache });
+    expect(
+      await mtaSts.policyOf({ resolver: dns.resolver, timeout: 2000, signal: undefined }, 'none.test'),
+    ).toBe(undefined);
+    expect(cache.has('none.test')).toBe(false);
+  });
+
+  it('a fetch that does not heed its signal is given up at the deadline, and the request is aborted', async () => {
+    const signals: AbortSignal[] = [];
+    const deaf: MtaStsFetch = (_url, init) => {
+      signals.push(init.signal);
+      return new Promise(() => {}); // never settles, whatever the signal says
+    };
+    const mtaSts = new MtaSts({ fetch: deaf, timeout: 300, cache: new Map() });
+    const lookups = { resolver: dns.resolver, timeout: 2000, signal: undefined };
+    const started = Date.now();
+    expect(await mtaSts.policyOf(lookups, 'enforce.test')).toBeUndefined();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(signals).toHaveLength(1);
+    expect(signals[0]?.aborted).toBe(true);
+  });
+
+  it('the body of a 200 that is not text/plain is cancelled, and the request aborted', async () => {
+    let cancelled = false;
+    const signals: AbortSignal[] = [];
+    const html: MtaStsFetch = async (_url, init) => {
+      signals.push(init.signal);
+      const body = new ReadableStream<Uint8Array>({
+        pull: () => new Promise(() => {}), // a body that would hold its connection for ever
+        cancel: () => {
+          cancelled = true;
+        },
+      });
+      return new Response(body, { status: 200, headers: { 'content-type': 'text/html' } });
+    };
+    const mtaSts = new MtaSts({ fetch: html, timeout: 2000, cache: new Map() });
+    const lookups = { resolver: dns.resolver, timeout: 2000, signal: undefined };
+    expect(await mtaSts.policyOf(lookups, 'enforce.test')).toBeUndefined();
+    expect(cancelled).toBe(true);
+    expect(signals[0]?.aborted).toBe(true);
   });
 
   it('a policy of another type than text/plain, over the size bound, or not served in time is no policy', async () => {

@@ -1,8 +1,12 @@
+import { createReadStream, mkdtempSync, type ReadStream, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliver } from '../../src/client/deliver/deliver.js';
 import { inPreferenceOrder } from '../../src/client/deliver/dns.js';
-import type { DeliverOptions, RecipientOutcome } from '../../src/client/deliver/types.js';
+import type { DeliverOptions, DnsResolver, RecipientOutcome } from '../../src/client/deliver/types.js';
 import { SmtpError } from '../../src/protocol/errors.js';
 import { SmtpServer } from '../../src/server/smtp-server.js';
 import { certificateFor, testCertificates } from '../helpers/certs.js';
@@ -17,6 +21,8 @@ const CLOSED = '127.0.0.3'; // nothing listens
 const BUSY = '127.0.0.4'; // greets with 421
 const OLD_TLS = '127.0.0.5'; // offers STARTTLS, whose handshake fails (TLS 1.1 at most)
 const TLS = '127.0.0.6'; // STARTTLS with a certificate for mx-tls.test
+const DROPS = '127.0.0.7'; // greets, answers EHLO, and closes the connection at MAIL FROM
+const LITERAL_TLS = '127.0.0.8'; // STARTTLS with a certificate for the IP address 127.0.0.8
 const MESSAGE = 'Subject: hello\r\n\r\nbody\r\n';
 
 describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
@@ -27,6 +33,8 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
   let tlsDelivered: Delivered[];
   let oldTlsDelivered: Delivered[];
   let busyConnections = 0;
+  let drops: Server;
+  let literalDelivered: Delivered[];
 
   beforeAll(async () => {
     port = await freePort();
@@ -45,6 +53,8 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
         mx('null.test', '.', 0),
         mx('oldtls.test', 'mx-oldtls.test', 10),
         mx('tls.test', 'mx-tls.test', 10),
+        mx('drops.test', 'mx-drops.test', 10),
+        mx('drops.test', 'mx-good.test', 20),
       ],
       hosts: [
         { name: 'mx-good.test', address: GOOD },
@@ -52,6 +62,7 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
         { name: 'mx-busy.test', address: BUSY },
         { name: 'mx-oldtls.test', address: OLD_TLS },
         { name: 'mx-tls.test', address: TLS },
+        { name: 'mx-drops.test', address: DROPS },
         { name: 'implicit.test', address: GOOD },
       ],
       txt: [{ name: 'noaddress-either.test', text: 'the name exists with no MX and no address' }],
@@ -79,18 +90,31 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
     oldTlsDelivered = oldTls.delivered;
     const tls = collectingServer({ hostname: 'mx-tls.test', tls: certificateFor('mx-tls.test') });
     tlsDelivered = tls.delivered;
+    const literalTls = collectingServer({ tls: certificateFor(LITERAL_TLS) });
+    literalDelivered = literalTls.delivered;
     const listening: [SmtpServer, string][] = [
       [collecting.server, GOOD],
       [busy, BUSY],
       [oldTls.server, OLD_TLS],
       [tls.server, TLS],
+      [literalTls.server, LITERAL_TLS],
     ];
     for (const [server, host] of listening) {
       await server.listen({ host, port });
       servers.push(server);
     }
+    drops = createServer((socket) => {
+      socket.write('220 mx-drops.test ESMTP\r\n');
+      socket.setEncoding('latin1').on('data', (data: string) => {
+        if (/^MAIL FROM/im.test(data)) socket.destroy();
+        else if (/^(EHLO|HELO)/i.test(data)) socket.write('250 mx-drops.test\r\n');
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => drops.listen(port, DROPS, resolve));
   });
   afterAll(async () => {
+    await new Promise((resolve) => drops?.close(resolve));
     await Promise.all(servers.map((s) => s.close()));
     await dns?.stop();
   });
@@ -137,6 +161,13 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
     expect(log.indexOf('query[A] mx-closed.test')).toBeLessThan(log.indexOf('query[A] mx-busy.test'));
   });
 
+  it('a host that closes the connection before the message went gives way to the next', async () => {
+    const before = good.length;
+    const result = await deliver({ from: 'a@sender.test', to: ['v@drops.test'] }, MESSAGE, options());
+    expect(only(result.recipients)).toMatchObject({ status: 'delivered', host: 'mx-good.test' });
+    expect(good.length).toBe(before + 1);
+  });
+
   it('when no host takes the connection, the recipients are deferred with what each host did', async () => {
     const result = await deliver(
       { from: 'a@sender.test', to: ['d@down.test', 'e@down.test'] },
@@ -167,6 +198,25 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
       reply: { code: 550, enhanced: '5.1.2' },
     });
     const result = await deliver({ from: 'a@sender.test', to: ['f@implicit.test'] }, MESSAGE, options());
+    expect(only(result.recipients)).toMatchObject({
+      status: 'delivered',
+      host: 'implicit.test',
+      address: GOOD,
+    });
+  });
+
+  it('an empty MX answer from a custom resolver is no MX (the implicit MX), not a null MX', async () => {
+    const empty: DnsResolver = {
+      resolveMx: async (name) => (name === 'implicit.test' ? [] : dns.resolver.resolveMx(name)),
+      resolve4: (name) => dns.resolver.resolve4(name),
+      resolve6: (name) => dns.resolver.resolve6(name),
+      resolveTxt: (name) => dns.resolver.resolveTxt(name),
+    };
+    const result = await deliver(
+      { from: 'a@sender.test', to: ['u@implicit.test'] },
+      MESSAGE,
+      options({ resolver: empty }),
+    );
     expect(only(result.recipients)).toMatchObject({
       status: 'delivered',
       host: 'implicit.test',
@@ -280,6 +330,22 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
     expect(tlsDelivered.length).toBe(1);
   });
 
+  it("tls: 'required' to an address literal verifies the certificate for that IP address", async () => {
+    const { ca } = testCertificates();
+    const result = await deliver(
+      { from: 'a@sender.test', to: [`x@[${LITERAL_TLS}]`] },
+      MESSAGE,
+      options({ tls: 'required', ca }),
+    );
+    expect(only(result.recipients)).toMatchObject({
+      status: 'delivered',
+      host: `[${LITERAL_TLS}]`,
+      address: LITERAL_TLS,
+      secure: true,
+    });
+    expect(literalDelivered).toHaveLength(1);
+  });
+
   it('opportunistic TLS encrypts without checking the certificate, and falls back to cleartext when TLS fails', async () => {
     const secure = await deliver({ from: 'a@sender.test', to: ['p@tls.test'] }, MESSAGE, options());
     expect(only(secure.recipients)).toMatchObject({ status: 'delivered', secure: true });
@@ -310,6 +376,43 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
       deliver({ from: 'a@sender.test', to: ['r@first.test'] }, large, options({ maxBuffered: 50 })),
     ).rejects.toMatchObject({ code: 'EMESSAGE' });
     expect(good.length).toBe(before + 2);
+  });
+
+  it('a copy of the message that a refused send never read is let go of: the stream destroyed, its file closed', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'esmtp-deliver-')), 'message.eml');
+    writeFileSync(file, MESSAGE);
+    const opened: ReadStream[] = [];
+    const open = () => {
+      const stream = createReadStream(file);
+      opened.push(stream);
+      return stream;
+    };
+    const result = await deliver({ from: 'a@sender.test', to: ['nobody@first.test'] }, open, options());
+    expect(only(result.recipients)).toMatchObject({ status: 'failed', reply: { code: 550 } });
+    expect(opened).toHaveLength(1);
+    expect(opened[0]?.destroyed).toBe(true);
+    let cancelled = 0;
+    const web = () => new ReadableStream<Uint8Array>({ cancel: () => void cancelled++ });
+    await deliver({ from: 'a@sender.test', to: ['nobody@first.test'] }, web, options());
+    expect(cancelled).toBe(1);
+    let returned = 0;
+    const iterator = async function* () {
+      try {
+        yield new TextEncoder().encode(MESSAGE);
+      } finally {
+        returned++;
+      }
+    };
+    // A generator is only returned once started; one that never was has nothing to let go of.
+    const generator = iterator();
+    await generator.next();
+    const refused = await deliver(
+      { from: 'a@sender.test', to: ['nobody@first.test'] },
+      () => generator,
+      options(),
+    );
+    expect(only(refused.recipients)).toMatchObject({ status: 'failed' });
+    expect(returned).toBe(1);
   });
 
   it('an aborted delivery defers what it had not delivered', async () => {

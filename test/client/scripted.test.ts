@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SmtpClient, type SmtpClientOptions } from '../../src/client/smtp-client.js';
 import { type EsmtpError, SmtpError } from '../../src/protocol/errors.js';
+import type { Transport } from '../../src/transport/transport.js';
 import { errorOf } from '../helpers/error-of.js';
 import { ScriptedServer } from '../helpers/scripted-server.js';
 
@@ -43,18 +44,38 @@ describe('negotiation', () => {
   });
 
   it("tls: 'required' fails with ETLS when STARTTLS is refused; opportunistic goes on in the clear", async () => {
+    // A memory transport cannot start TLS, and a client does not ask for it on one: this one says
+    // it can (the handshake is never reached, STARTTLS being refused).
+    const tlsCapable = (transport: Transport): Transport =>
+      Object.assign(transport, { startTls: () => Promise.reject(new Error('no handshake expected')) });
     const server = new ScriptedServer();
-    const connecting = SmtpClient.over(server.client, { tls: 'required' });
+    const connecting = SmtpClient.over(tlsCapable(server.client), { tls: 'required' });
     await server.greet(['STARTTLS']);
     expect(await server.line()).toBe('STARTTLS');
     server.send('454 4.7.0 TLS not available\r\n');
     expect((await errorOf(connecting)).code).toBe('ETLS');
     const other = new ScriptedServer();
-    const opportunistic = SmtpClient.over(other.client, { tls: 'opportunistic' });
+    const opportunistic = SmtpClient.over(tlsCapable(other.client), { tls: 'opportunistic' });
     await other.greet(['STARTTLS']);
     expect(await other.line()).toBe('STARTTLS');
     other.send('454 4.7.0 TLS not available\r\n');
     expect((await opportunistic).secure).toBe(false);
+  });
+
+  it('on a transport that cannot start TLS, an offered STARTTLS is not asked for: cleartext, or ETLS when required', async () => {
+    const server = new ScriptedServer();
+    const connecting = SmtpClient.over(server.client, {});
+    await server.greet(['STARTTLS']);
+    expect((await connecting).secure).toBe(false);
+    expect(server.transcript).not.toContain('STARTTLS');
+    const other = new ScriptedServer();
+    const required = SmtpClient.over(other.client, { tls: 'required' });
+    await other.greet(['STARTTLS']);
+    expect(await errorOf(required)).toMatchObject({
+      code: 'ETLS',
+      message: expect.stringMatching(/no way to start TLS/),
+    });
+    expect(other.transcript).not.toContain('STARTTLS');
   });
 
   it('credentials are never sent without TLS (EAUTH); allowInsecureAuth sends them', async () => {

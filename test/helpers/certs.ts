@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -28,10 +29,10 @@ let cached: TestCertificates | undefined;
 let issue: ((name: string, cn: string, san: string, days: string, usage: string) => KeyPair) | undefined;
 let issued = 0;
 
-/** A server certificate from the test CA for `names` (DNS names), valid now. */
+/** A server certificate from the test CA for `names` (DNS names, or IP addresses), valid now. */
 export function certificateFor(...names: string[]): KeyPair {
   testCertificates();
-  const san = names.map((n) => `DNS:${n}`).join(',');
+  const san = names.map((n) => `${isIP(n) === 0 ? 'DNS' : 'IP'}:${n}`).join(',');
   return (issue as NonNullable<typeof issue>)(`named${issued++}`, names[0] ?? 'none', san, '2', 'serverAuth');
 }
 

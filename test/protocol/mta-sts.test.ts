@@ -50,6 +50,51 @@ describe('parseMtaStsPolicy', () => {
     });
   });
 
+  it('ignores extensions whose names hold - or . and whose values hold UTF-8 (RFC 8461 3.2)', () => {
+    const extended = `${POLICY}ext-name.v2: some value\nx_note: caf\u00e9 \u2603 \u{1f600}\nA.b-c_1:\tx\ty\n`;
+    expect(valid(extended)).toEqual(valid(POLICY));
+    expect(valid(`version: STSv1\nmy-ext: 1\nmode: enforce\nmx: a.example\nmax_age: 1\n`).mode).toBe(
+      'enforce',
+    );
+  });
+
+  it('refuses an extension with a name or value outside the grammar', () => {
+    expect(reason(`${POLICY}-ext: 1\n`)).toMatch(/bad key/);
+    expect(reason(`${POLICY}${'e'.repeat(33)}: 1\n`)).toMatch(/bad key/);
+    expect(reason(`${POLICY}ext/x: 1\n`)).toMatch(/bad key/);
+    expect(reason(`${POLICY}ext: a\u0001b\n`)).toMatch(/bad value for ext/);
+    expect(reason(`${POLICY}ext: a\u007fb\n`)).toMatch(/bad value for ext/);
+  });
+
+  it('checks known values as ASCII: UTF-8 in an mx pattern is refused', () => {
+    expect(reason('version: STSv1\nmode: enforce\nmx: caf\u00e9.example\nmax_age: 1\n')).toMatch(
+      /bad value for mx/,
+    );
+  });
+
+  it('property: a well-formed extension line anywhere does not change the policy', () => {
+    const extName = fc
+      .stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/)
+      .filter((name) => !['version', 'mode', 'mx', 'max_age'].includes(name));
+    const extValue = fc
+      .array(
+        fc.oneof(fc.stringMatching(/^[\x21-\x7e]$/), fc.constantFrom('\u00e9', '\u2603', '\u{1f600}', ' ')),
+        {
+          minLength: 1,
+          maxLength: 20,
+        },
+      )
+      .map((chars) => chars.join('').trim())
+      .filter((v) => v !== '');
+    fc.assert(
+      fc.property(extName, extValue, fc.integer({ min: 0, max: 4 }), (name, value, at) => {
+        const lines = POLICY.trimEnd().split('\n');
+        lines.splice(Math.min(at, lines.length), 0, `${name}: ${value}`);
+        expect(valid(`${lines.join('\n')}\n`)).toEqual(valid(POLICY));
+      }),
+    );
+  });
+
   it('a known key given twice counts the first time', () => {
     expect(valid(`${POLICY}mode: testing\nmax_age: 1\n`)).toMatchObject({ mode: 'enforce', maxAge: 604800 });
   });

@@ -59,6 +59,24 @@ describe('WebStreamsTransport', () => {
     expect(error).toMatchObject({ code: 'ETLS', message: expect.stringMatching(/no way to start TLS/) });
   });
 
+  it('without a TLS upgrade, the default opportunistic TLS does not ask for STARTTLS and sends in cleartext', async () => {
+    const { server, delivered } = collectingServer({ tls: certs.localhost });
+    const { port } = await server.listen();
+    cleanups.push(() => server.close({ timeout: 200 }));
+    const { streams } = await connectStreams(port);
+    const transport = new WebStreamsTransport(streams);
+    expect(transport.startTls).toBeUndefined();
+    const client = await SmtpClient.over(transport, {}, 'localhost');
+    expect(client.secure).toBe(false);
+    const result = await client.send(
+      { from: 'a@example.com', to: ['b@example.org'] },
+      'Subject: x\r\n\r\nx\r\n',
+    );
+    await client.quit();
+    expect(result.accepted).toEqual(['b@example.org']);
+    expect(delivered).toHaveLength(1);
+  });
+
   it('a failed handshake fails with ETLS and ends the connection', async () => {
     const { port } = await submissionServer();
     const { streams, startTls, socket } = await connectStreams(port);

@@ -1,7 +1,8 @@
 /**
  * One try at one address of one MX host: connect, negotiate TLS as the plan says, send the
  * message for a domain's recipients, and read what became of each. A host that cannot be used
- * (refused, silent, a 4xx or 5xx greeting, a 421, TLS that cannot be had) gives way to the next.
+ * (refused, silent, a 4xx or 5xx greeting, a 421, TLS that cannot be had, a connection lost
+ * before the end of the message) gives way to the next.
  * @module
  */
 import { isIP } from 'node:net';
@@ -9,7 +10,7 @@ import { EsmtpError, SmtpError } from '../../protocol/errors.js';
 import { type Reply, reply, replyText } from '../../protocol/reply.js';
 import type { ClientEnvelope } from '../../session/client-envelope.js';
 import type { Logger } from '../../tracing/logger.js';
-import type { MessageInput } from '../message-source.js';
+import { disposeMessage, type MessageInput } from '../message-source.js';
 import { type ClientTimeouts, SmtpClient } from '../smtp-client.js';
 import type { RecipientOutcome } from './types.js';
 
@@ -60,7 +61,9 @@ export async function attempt(
     client = await SmtpClient.connect(smtpUrl(target.address, ctx.port), {
       tls: plan === 'verify' ? 'required' : plan,
       tlsOptions: {
-        servername: isIP(target.host) === 0 ? target.host : undefined,
+        // An address literal (`[192.0.2.1]`) is known to TLS by its bare address: no SNI, and
+        // the certificate checked for that IP.
+        servername: target.host.startsWith('[') || isIP(target.host) !== 0 ? undefined : target.host,
         rejectUnauthorized: plan === 'verify',
         ...(ctx.ca === undefined ? {} : { ca: ctx.ca }),
       },
@@ -75,8 +78,9 @@ export async function attempt(
     return { type: 'unusable', reason: `${where}: ${describe(error)}`, tls };
   }
   const answered = (outcomes: RecipientOutcome[]) => ({ type: 'answered' as const, outcomes });
+  const message = ctx.message();
   try {
-    const result = await client.send({ ...ctx.envelope, to: recipients }, ctx.message(), {
+    const result = await client.send({ ...ctx.envelope, to: recipients }, message, {
       signal: ctx.signal,
     });
     const delivered = result.accepted.map(
@@ -96,8 +100,14 @@ export async function attempt(
     // next host may take it.
     if (error instanceof SmtpError && error.code === 421)
       return { type: 'unusable', reason: `${where}: ${describe(error)}`, tls: false };
+    // The connection lost, silent or confused before the end of the message went: the server
+    // cannot have taken it, so the next host may (RFC 5321 5.1). After the end, it may have: the
+    // recipients are deferred rather than risk a second copy.
+    if (error instanceof EsmtpError && GIVE_WAY.has(error.code) && NOT_SENT.has(error.sent))
+      return { type: 'unusable', reason: `${where}: ${describe(error)}`, tls: false };
     return answered(fromError(error, recipients, target));
   } finally {
+    disposeMessage(message); // a send refused before the body left its copy unread (an open file)
     await client.quit();
   }
 }
@@ -123,6 +133,10 @@ function fromError(error: unknown, recipients: readonly string[], target: Target
   // the server kept the message is not known, so the recipients are deferred, not sent elsewhere.
   return recipients.map((r) => local(r, 'deferred', 451, '4.4.2', `${where}: ${describe(error)}`));
 }
+
+/** The connection failures after which another host is tried, if the message had not gone. */
+const GIVE_WAY = new Set<EsmtpError['code']>(['ECONNECTION', 'ETIMEOUT', 'EPROTOCOL']);
+const NOT_SENT = new Set<EsmtpError['sent']>(['nothing', 'envelope']);
 
 /** The errors that another try cannot mend, with the reply they are reported as. */
 const PERMANENT: Partial<Record<EsmtpError['code'], [number, string]>> = {

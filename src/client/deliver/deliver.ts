@@ -37,6 +37,7 @@ export async function deliver(
 ): Promise<DeliveryResult> {
   const copy = await reusable(message, options.maxBuffered ?? DEFAULT_MAX_BUFFERED);
   const { groups, invalid } = groupRecipients(envelope.to);
+  const dnsTimeout = options.timeouts?.dns ?? DEFAULT_DNS_TIMEOUT;
   const ctx: DomainContext = {
     port: options.port ?? DEFAULT_PORT,
     name: options.name,
@@ -48,8 +49,8 @@ export async function deliver(
     message: copy,
     tls: options.tls ?? 'opportunistic',
     dns: {
-      resolver: makeResolver(options.resolver, options.dnsServers),
-      timeout: options.timeouts?.dns ?? DEFAULT_DNS_TIMEOUT,
+      resolver: makeResolver(options.resolver, options.dnsServers, dnsTimeout),
+      timeout: dnsTimeout,
       signal: options.signal,
     },
     mtaSts: options.mtaSts ? new MtaSts(options.mtaSts === true ? {} : options.mtaSts) : undefined,

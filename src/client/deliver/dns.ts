@@ -34,10 +34,19 @@ export interface Dns {
   readonly signal: AbortSignal | undefined;
 }
 
-/** The resolver `options` ask for: theirs, one for the servers they name, or the system's. */
-export function makeResolver(resolver: DnsResolver | undefined, servers?: readonly string[]): DnsResolver {
+/**
+ * The resolver `options` ask for: theirs, or one of ours for the servers they name or the
+ * system's. Ours tries each query once within `timeout`: with the defaults (several tries, each
+ * longer than the last) a query to a silent server runs on for half a minute after its lookup
+ * has given up, and keeps the process alive.
+ */
+export function makeResolver(
+  resolver: DnsResolver | undefined,
+  servers: readonly string[] | undefined,
+  timeout: number,
+): DnsResolver {
   if (resolver !== undefined) return resolver;
-  const made = new Resolver();
+  const made = new Resolver({ timeout, tries: 1 });
   if (servers !== undefined) made.setServers([...servers]);
   return made;
 }
@@ -87,12 +96,12 @@ export async function mxHosts(dns: Dns, domain: string): Promise<MxAnswer> {
   } catch (error) {
     const code = dnsCode(error);
     if (code === 'EABORT') throw error;
-    // No MX but the name exists: the domain itself is the host (the implicit MX).
-    if (code === 'ENODATA')
-      return { type: 'hosts', hosts: [{ name: domain, preference: 0 }], implicit: true };
+    if (code === 'ENODATA') return implicitMx(domain);
     if (code === 'ENOTFOUND') return { type: 'no-domain' };
     return { type: 'temporary', reason: `MX lookup for ${domain} failed: ${(error as Error).message}` };
   }
+  // An empty answer (which a resolver of the caller's may give) is no MX, as ENODATA is.
+  if (records.length === 0) return implicitMx(domain);
   // RFC 7505 3: a single MX of "." (which Node gives as an empty name) with preference 0.
   if (records.length === 1 && records[0]?.priority === 0 && ['', '.'].includes(records[0].exchange))
     return { type: 'null-mx' };
@@ -101,6 +110,11 @@ export async function mxHosts(dns: Dns, domain: string): Promise<MxAnswer> {
     .map((r) => ({ name: r.exchange.toLowerCase().replace(/\.$/, ''), preference: r.priority }));
   if (hosts.length === 0) return { type: 'null-mx' };
   return { type: 'hosts', hosts: inPreferenceOrder(hosts), implicit: false };
+}
+
+/** No MX but the name exists: the domain itself is the host (RFC 5321 5.1, the implicit MX). */
+function implicitMx(domain: string): MxAnswer {
+  return { type: 'hosts', hosts: [{ name: domain, preference: 0 }], implicit: true };
 }
 
 /** Lowest preference first; hosts of equal preference in random order (RFC 5321 5.1), to spread the load. */

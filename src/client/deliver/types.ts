@@ -73,14 +73,17 @@ export interface MtaStsCache {
   get(domain: string): MtaStsCacheEntry | undefined;
   /** Keeps an entry for a domain. */
   set(domain: string, entry: MtaStsCacheEntry): unknown;
+  /** Forgets a domain: called for an entry read after it expired (a `Map` has it). */
+  delete?(domain: string): unknown;
 }
 
 /** How MTA-STS policies are fetched and kept. */
 export interface MtaStsOptions {
   /**
-   * Where policies are kept. Default: a new `Map` for each `deliver()` call, so pass one that
-   * lives as long as your queue does: a policy is then fetched again only when it expires or the
-   * TXT record's id changes.
+   * Where policies are kept. Default: one cache for the whole process, shared by every
+   * `deliver()` call that brings none, of at most 10,000 domains (the oldest dropped first); a
+   * policy is fetched again only when it expires or the TXT record's id changes. Pass your own to
+   * keep policies elsewhere (a `Map` will do: expired entries are deleted when read).
    */
   cache?: MtaStsCache;
   /** How the policy is fetched over HTTPS. Default `globalThis.fetch`. */
