@@ -154,7 +154,7 @@ export async function startServer(name) {
         if (spec.ready.test(line)) resolve();
       });
     });
-  } else await waitForPort(port);
+  } else await waitForPort(port, child, out);
   return {
     name,
     port,
@@ -170,12 +170,21 @@ export async function startServer(name) {
   };
 }
 
-async function waitForPort(port) {
+/**
+ * Waits until something accepts connections on `port`, trying to connect: a probe that binds the
+ * port to see whether it is taken could take it from the server starting at that moment. Fails at
+ * once if the server exits.
+ */
+async function waitForPort(port, child, out) {
   for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${out.stderr}`);
     const open = await new Promise((resolve) => {
-      const probe = createServer();
-      probe.once('error', () => resolve(true));
-      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(false)));
+      const probe = connect(port, '127.0.0.1');
+      probe.once('connect', () => {
+        probe.destroy();
+        resolve(true);
+      });
+      probe.once('error', () => resolve(false));
     });
     if (open) return;
     await new Promise((r) => setTimeout(r, 50));
