@@ -4,43 +4,16 @@
 //   node bench/client.mjs            the full run
 //   node bench/client.mjs --smoke    a few hundred messages; checks delivery only
 import os from 'node:os';
-import nodemailer from 'nodemailer';
-import { SmtpClient } from '../dist/index.js';
 import { fmt, median, smtpSource, startServer, table } from './lib.mjs';
+import { CONNECTIONS, clientsInTurn, message, nodemailerPool } from './senders.mjs';
 
 const smoke = process.argv.includes('--smoke');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (smoke ? 1 : 5));
 const MESSAGES = Number(process.env.BENCH_CLIENT_MESSAGES ?? (smoke ? 400 : 20000));
-const CONNECTIONS = 20;
-const message = `From: alice@example.com\r\nTo: bob@example.org\r\nSubject: bench\r\n\r\n${`${'x'.repeat(78)}\r\n`.repeat(51)}`;
-const envelope = { from: 'alice@example.com', to: ['bob@example.org'] };
 
 const contenders = {
-  esmtp: async (port) => {
-    const clients = await Promise.all(
-      Array.from({ length: CONNECTIONS }, () =>
-        SmtpClient.connect(`smtp://127.0.0.1:${port}`, { tls: 'none' }),
-      ),
-    );
-    await Promise.all(
-      clients.map(async (client, i) => {
-        for (let n = i; n < MESSAGES; n += CONNECTIONS) await client.send(envelope, message);
-        await client.quit();
-      }),
-    );
-  },
-  nodemailer: async (port) => {
-    const transport = nodemailer.createTransport({
-      host: '127.0.0.1',
-      port,
-      ignoreTLS: true,
-      pool: true,
-      maxConnections: CONNECTIONS,
-      maxMessages: Number.POSITIVE_INFINITY,
-    });
-    await Promise.all(Array.from({ length: MESSAGES }, () => transport.sendMail({ envelope, raw: message })));
-    transport.close();
-  },
+  esmtp: (port) => clientsInTurn(port, MESSAGES),
+  nodemailer: (port) => nodemailerPool(port, MESSAGES),
   'smtp-source': (port) =>
     smtpSource(port, { sessions: CONNECTIONS, messages: MESSAGES, size: message.length }),
 };
