@@ -6,6 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { type ConnectionOptions, TLSSocket, type TLSSocketOptions, connect as tlsConnect } from 'node:tls';
 import type { TlsDetails, Transport, TransportHandlers, TransportInfo } from './transport.js';
+import { holdUntilTurnEnds, releaseNow } from './turn-writes.js';
 
 /** How long `close()` waits for the peer to take the last writes and close its side. */
 const CLOSE_DEADLINE = 2000;
@@ -60,6 +61,7 @@ export class NodeTransport implements Transport {
   async startTls(options: object, server: boolean): Promise<void> {
     if (server) this.serverTrust = trustedCertificates((options as TLSSocketOptions).ca);
     const plain = this.socket;
+    releaseNow(plain); // the last reply in clear text goes before the handshake
     // From here on only the TLS socket speaks for the connection. Bun closes the plain socket as it
     // hands it over, before a refused handshake says why: heard there, that close would hide ETLS.
     this.unlisten(plain);
@@ -123,9 +125,12 @@ export class NodeTransport implements Transport {
     this.socket.resume();
   }
 
+  /** Writes leave at the end of the event loop's turn, with every other socket's (turn-writes.ts). */
   write(data: string | Uint8Array): Promise<void> | undefined {
     const socket = this.socket;
-    if (socket.destroyed || !socket.writable || socket.write(data)) return undefined;
+    if (socket.destroyed || !socket.writable) return undefined;
+    holdUntilTurnEnds(socket);
+    if (socket.write(data)) return undefined;
     return new Promise((resolve) => {
       const done = () => {
         socket.off('drain', done);
@@ -139,7 +144,7 @@ export class NodeTransport implements Transport {
 
   close(): void {
     const socket = this.socket;
-    socket.end();
+    socket.end(); // and the writes held go first
     // A closing socket still holds a descriptor: the peer gets a fixed time to take the last
     // writes and close its side, and nothing it sends meanwhile extends it (an idle timer would).
     const deadline = setTimeout(() => socket.destroy(), CLOSE_DEADLINE);
@@ -150,6 +155,7 @@ export class NodeTransport implements Transport {
   }
 
   destroy(): void {
+    releaseNow(this.socket); // what was written before still leaves, as far as the socket takes it
     this.socket.destroy();
   }
 
