@@ -80,16 +80,33 @@ export class DotUnstuffer {
     let segment = 0; // start of the bytes not yet emitted
     let i = 0;
     while (i < len) {
-      if (state === State.Mid && words !== undefined) {
-        i = words.skipPlainWords(i);
-        if (i >= len) break;
+      if (state === State.Mid) {
+        if (words !== undefined) {
+          i = words.skipPlainWords(i);
+          if (i >= len) break;
+        }
+        const b = chunk[i];
+        if (b === CR) {
+          // The common line end, taken in one step: CR LF, then a byte that is not a dot, CR or LF
+          // (so the next line starts as plain text).
+          if (i + 2 < len && chunk[i + 1] === LF) {
+            if (i + 2 - lineStart > this.maxLineLength) this.longLine = true;
+            lineStart = i + 2;
+            const next = chunk[i + 2];
+            if (next !== DOT && next !== CR && next !== LF) i += 3;
+            else {
+              state = State.LineStart;
+              i += 2;
+            }
+            continue;
+          }
+          state = State.Cr;
+        } else if (b === LF) this.bareLf = true;
+        i++;
+        continue;
       }
       const b = chunk[i];
       switch (state) {
-        case State.Mid:
-          if (b === CR) state = State.Cr;
-          else if (b === LF) this.bareLf = true;
-          break;
         case State.Cr:
           if (b === LF) {
             if (i + 1 - lineStart > this.maxLineLength) this.longLine = true;

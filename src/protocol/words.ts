@@ -7,6 +7,7 @@
 /** The aligned 32-bit words inside a chunk, and how many bytes come before the first. */
 export class WordView {
   private constructor(
+    private readonly bytes: Uint8Array,
     private readonly words: Uint32Array,
     /** The byte offset of the first whole word. */
     readonly start: number,
@@ -17,15 +18,22 @@ export class WordView {
     const head = (4 - (chunk.byteOffset & 3)) & 3;
     const count = (chunk.length - head) >> 2;
     if (count < 4) return undefined;
-    return new WordView(new Uint32Array(chunk.buffer, chunk.byteOffset + head, count), head);
+    return new WordView(chunk, new Uint32Array(chunk.buffer, chunk.byteOffset + head, count), head);
   }
 
-  /** From byte `i`, the first byte that may be CR or LF (only whole aligned words are skipped). */
+  /**
+   * From byte `i`, the first byte that may be CR or LF: the bytes up to the next whole word one by
+   * one, then whole words.
+   */
   skipPlainWords(i: number): number {
-    const offset = i - this.start;
-    if (offset < 0 || (offset & 3) !== 0) return i;
+    if (i < this.start) return i;
+    const bytes = this.bytes;
+    while (((i - this.start) & 3) !== 0) {
+      if (((bytes[i] as number) & 0xf8) === 0x08 || i + 1 >= bytes.length) return i;
+      i++;
+    }
     const words = this.words;
-    let w = offset >> 2;
+    let w = (i - this.start) >> 2;
     // CR (0x0D) and LF (0x0A) are among the eight bytes 0x08 to 0x0F, the only ones whose top five
     // bits are 00001: one zero-byte test on (x & 0xF8..) ^ 0x08.. finds them all. TAB and the five
     // other control bytes there are false alarms, which the caller's byte loop clears. Two words

@@ -14,30 +14,23 @@
  */
 import type { Socket } from 'node:net';
 
-const corked = new Set<Socket>();
-let scheduled = false;
+/** Sockets corked in this turn; one that was uncorked early (`releaseNow`) is uncorked again harmlessly. */
+let corked: Socket[] = [];
 
 /** Holds `socket`'s writes until the end of this turn of the event loop. */
 export function holdUntilTurnEnds(socket: Socket): void {
-  if (corked.has(socket)) return;
+  if (socket.writableCorked > 0) return; // held already: only this module corks a transport's socket
   socket.cork();
-  corked.add(socket);
-  if (!scheduled) {
-    scheduled = true;
-    setImmediate(releaseAll);
-  }
+  if (corked.push(socket) === 1) setImmediate(releaseAll);
 }
 
 /** Lets `socket`'s held writes go now (before TLS takes the socket over, or it is destroyed). */
 export function releaseNow(socket: Socket): void {
-  if (corked.delete(socket)) socket.uncork();
+  if (socket.writableCorked > 0) socket.uncork();
 }
 
 function releaseAll(): void {
-  scheduled = false;
-  // A socket corked while this runs (a write from a callback of uncork) is visited too.
-  for (const socket of corked) {
-    corked.delete(socket);
-    socket.uncork();
-  }
+  const sockets = corked;
+  corked = []; // a socket written to while these are uncorked waits for the next turn's end
+  for (const socket of sockets) releaseNow(socket);
 }
