@@ -74,12 +74,22 @@ export class Answers<State> {
 
   /**
    * The whole message has arrived: once `written` (the replies so far) has gone out, waits for the
-   * hook and answers the session with its verdict or outcomes.
+   * hook, calls `settled`, and answers the session with its verdict or outcomes.
    */
-  endMessage(message: Delivery | undefined, written: Promise<void> | undefined): Handled {
-    if (message === undefined) return this.answer(Replies.localError);
+  endMessage(
+    message: Delivery | undefined,
+    written: Promise<void> | undefined,
+    settled: () => void,
+  ): Handled {
+    if (message === undefined) {
+      settled();
+      return this.answer(Replies.localError);
+    }
     const stored = written === undefined ? message.outcome : written.then(() => message.outcome);
-    return stored.then((verdict) => this.settle(verdict));
+    return stored.then((verdict) => {
+      settled();
+      return this.settle(verdict);
+    });
   }
 
   private settle(verdict: Verdict | Outcomes): false {

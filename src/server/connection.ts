@@ -374,13 +374,13 @@ export class Connection<State> implements Viewed {
   private endMessage(): Handled {
     const message = this.message;
     message?.end();
-    const handled = this.answers.endMessage(message, this.out.flush());
-    const done = (finished: boolean) => {
-      this.message = undefined; // until now, a client that goes away still errors its stream
-      return finished;
-    };
-    return handled instanceof Promise ? handled.then(done) : done(handled);
+    return this.answers.endMessage(message, this.out.flush(), this.messageSettled);
   }
+
+  /** The hook has answered: until now, a client that goes away still errors the message stream. */
+  private readonly messageSettled = () => {
+    this.message = undefined;
+  };
 
   /** The hook has read what filled the message stream: read from the client again. */
   private readonly wantsMore = () => {

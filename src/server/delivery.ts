@@ -23,17 +23,9 @@ export class Delivery {
     hand: (stream: Readable) => Verdict | Outcomes | Promise<Verdict | Outcomes>,
     private readonly wantsMore: () => void,
   ) {
-    const stream = new Readable({
-      read: () => {
-        this.full = false;
-        wantsMore();
-      },
-    });
+    const stream = new MessageStream(this);
     // The stream may be errored by us (abort); a hook that never listens must not crash the process.
-    stream.on('error', () => {});
-    // Destroyed by the hook (`for await` left early, a failed pipeline, `destroy()`): nobody will
-    // read again, so waiting for the stream to drain would stall the client until its deadline.
-    stream.on('close', () => this.drop());
+    stream.on('error', ignore);
     this.stream = stream;
     this.outcome = Promise.resolve(hand(stream)).then((verdict) => {
       // No hook, or one that returned before reading it all: the rest is dropped, not stalled on.
@@ -54,8 +46,23 @@ export class Delivery {
 
   /** The message will not be delivered: the hook's stream errors with `reason`. */
   abort(reason: Error): void {
-    if (!this.stream.destroyed) this.stream.destroy(reason);
     this.full = false;
+    if (!this.stream.destroyed) this.stream.destroy(reason);
+  }
+
+  /** The hook has read what filled the stream. */
+  readAgain(): void {
+    this.full = false;
+    this.wantsMore();
+  }
+
+  /**
+   * The stream is destroyed: by the hook (`for await` left early, a failed pipeline, `destroy()`),
+   * by us, or once read to its end. Nobody will read it again, so waiting for it to drain would
+   * stall the client until its deadline.
+   */
+  destroyed(): void {
+    this.drop();
   }
 
   private drop(): void {
@@ -68,3 +75,21 @@ export class Delivery {
     }
   }
 }
+
+/** The Readable `onData` gets: it tells its delivery when it is read from and when destroyed. */
+class MessageStream extends Readable {
+  constructor(private readonly delivery: Delivery) {
+    super();
+  }
+
+  override _read(): void {
+    this.delivery.readAgain();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.delivery.destroyed();
+    callback(error);
+  }
+}
+
+const ignore = () => {};
