@@ -6,7 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { type ConnectionOptions, TLSSocket, type TLSSocketOptions, connect as tlsConnect } from 'node:tls';
 import type { TlsDetails, Transport, TransportHandlers, TransportInfo } from './transport.js';
-import { holdUntilTurnEnds, releaseNow } from './turn-writes.js';
+import { releaseNow, TurnWrites } from './turn-writes.js';
 
 /** How long `close()` waits for the peer to take the last writes and close its side. */
 const CLOSE_DEADLINE = 2000;
@@ -19,6 +19,7 @@ export class NodeTransport implements Transport {
   readonly info: TransportInfo;
   private ended = false;
   private handlers: TransportHandlers | undefined;
+  private readonly turnWrites = new TurnWrites();
   /** As a TLS server: the CAs that client certificates are checked against. */
   private serverTrust: X509Certificate[] | undefined;
 
@@ -129,7 +130,7 @@ export class NodeTransport implements Transport {
   write(data: string | Uint8Array): Promise<void> | undefined {
     const socket = this.socket;
     if (socket.destroyed || !socket.writable) return undefined;
-    holdUntilTurnEnds(socket);
+    this.turnWrites.hold(socket);
     if (socket.write(data)) return undefined;
     return new Promise((resolve) => {
       const done = () => {
