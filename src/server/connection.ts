@@ -85,14 +85,14 @@ export class Connection<State> implements Viewed {
       },
       () => this.running, // a hook is running: the client is not the slow one
     );
-    this.session = new ServerSession({
-      ...settings.session,
-      secure: transport.secure || o.secure === true,
-      starttls: settings.tls !== undefined && o.secure !== true && transport.startTls !== undefined,
-      traceCommand: (line) => {
+    const starttls = settings.tls !== undefined && o.secure !== true && transport.startTls !== undefined;
+    this.session = ServerSession.resolved(
+      starttls ? settings.session.starttls : settings.session.plain,
+      transport.secure || o.secure === true,
+      (line) => {
         if (this.trace.on) this.trace.commands(latin1.decode(line));
       },
-    });
+    );
     this.view = new SessionView<State>(this, o.state ?? emptyState);
     this.answers = new Answers(this.session, o, this.view, this.reportHookError, () => !this.ended);
     this.trace = new WireTrace(this.view.id, 'server', settings.logger, serverChannels);

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { resolveServerOptions, type ServerSessionOptions } from '../session/server-options.js';
+import { type ResolvedServerOptions, resolveServerOptions } from '../session/server-options.js';
 import { type Logger, silentLogger } from '../tracing/logger.js';
 import { addressList } from './address-list.js';
 import type { ConnectionRateLimit } from './connection-rate.js';
@@ -18,8 +18,11 @@ export interface ServerSettings {
   /** The options as given: the hooks are read from here. */
   readonly options: SmtpServerOptions;
   readonly hostname: string;
-  /** The session options of a connection, but for what depends on its transport. */
-  readonly session: Omit<ServerSessionOptions, 'secure' | 'starttls'>;
+  /**
+   * The session options, resolved once for every connection: for those that may start TLS, and
+   * for those that may not. What depends on the transport (`secure`) each connection gives.
+   */
+  readonly session: { readonly starttls: ResolvedServerOptions; readonly plain: ResolvedServerOptions };
   readonly timeouts: {
     readonly command: number;
     readonly data: number;
@@ -61,13 +64,17 @@ export function serverSettings(options: SmtpServerOptions): ServerSettings {
             ...(options.auth.maxFailures === undefined ? {} : { maxFailures: options.auth.maxFailures }),
           },
   };
-  resolveServerOptions(session); // throws now, not at the first connection, on a bad option
+  // Resolved now: a bad option throws here, not at the first connection.
+  const resolved = {
+    starttls: resolveServerOptions({ ...session, starttls: true }),
+    plain: resolveServerOptions({ ...session, starttls: false }),
+  };
   const t = options.timeouts ?? {};
   const limits = options.limits ?? {};
   return {
     options,
     hostname,
-    session,
+    session: resolved,
     timeouts: {
       command: t.command ?? 5 * 60_000,
       data: t.data ?? 10 * 60_000,

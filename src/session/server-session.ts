@@ -22,6 +22,9 @@ import {
   type ServerSessionOptions,
 } from './server-options.js';
 
+/** Options resolved already, handed from `ServerSession.resolved()` to the constructor it calls. */
+let resolving: ResolvedServerOptions | undefined;
+
 /**
  * The server side of one SMTP or LMTP connection, pure: `push()` the bytes received, then take
  * `next()` events until it gives undefined. Write each `reply` event's `wire`, close on `close`,
@@ -35,13 +38,32 @@ export class ServerSession {
   private readonly s: SessionCore;
 
   constructor(options: ServerSessionOptions) {
-    this.options = resolveServerOptions(options);
-    this.s = new SessionCore(this.options, options.secure ?? false);
+    this.options = resolving ?? resolveServerOptions(options);
+    this.s = new SessionCore(this.options, options.secure ?? false, options.traceCommand);
+  }
+
+  /**
+   * @internal A session from options resolved already: a server resolves them once for all its
+   * connections (and what EHLO offers is then worked out once too). Each connection gives its own
+   * `secure` and `traceCommand`; `options.traceCommand` is the resolved options' own.
+   */
+  static resolved(
+    options: ResolvedServerOptions,
+    secure: boolean,
+    traceCommand?: (line: Uint8Array) => void,
+  ): ServerSession {
+    resolving = options;
+    try {
+      return new ServerSession({ hostname: options.hostname, secure, traceCommand });
+    } finally {
+      resolving = undefined;
+    }
   }
 
   /** The 220 greeting to send once the connection is accepted. */
   greeting(): ServerEvent {
-    return this.s.replyEvent(reply(220, undefined, `${this.options.hostname} ${this.options.greeting}`));
+    const text = `${this.options.hostname} ${this.options.greeting}`;
+    return this.s.replyEvent(reply(220, undefined, text), false); // made for this session: not cached
   }
 
   /** The user name a successful AUTH established. */

@@ -3,10 +3,9 @@
  * once the driver accepts it, says what the session offers.
  * @module
  */
-import { formatEhloReply } from '../../protocol/ehlo.js';
 import { type Reply, reply } from '../../protocol/reply.js';
-import { mailKeywords, offeredCapabilities, rcptKeywords } from '../server-options.js';
 import type { SessionCore } from './core.js';
+import { helloOffer } from './hello-offer.js';
 import { Refusals } from './refusals.js';
 
 export function hello(s: SessionCore, verb: 'EHLO' | 'HELO' | 'LHLO', name: string): void {
@@ -23,24 +22,14 @@ export function acceptHello(
   extended: boolean,
   custom: Reply | undefined,
 ): void {
-  if (extended) {
-    const capabilities = offeredCapabilities(s.options, s.secure);
-    const parseOptions = {
-      mailParameters: mailKeywords(capabilities),
-      rcptParameters: rcptKeywords(capabilities),
-    };
-    s.hello = { name, extended, capabilities, parseOptions };
-  } else s.hello = { name, extended };
-  const capabilities = s.capabilities;
-  if (custom !== undefined && capabilities === undefined) return s.reply(custom);
-  const greeting = `Hello ${name}`;
-  if (capabilities === undefined) return s.reply(reply(250, undefined, `${s.options.hostname} ${greeting}`));
+  const greeting = `${s.options.hostname} Hello ${name}`;
+  if (!extended) {
+    s.hello = { name, extended };
+    return custom === undefined ? s.reply(reply(250, undefined, greeting), false) : s.reply(custom);
+  }
+  const offer = helloOffer(s.options, s.secure);
+  s.hello = { name, extended, capabilities: offer.capabilities, parseOptions: offer.parseOptions };
   // A custom reply to EHLO gives the first line; the capabilities still follow, or the client
   // could not use any extension.
-  const first = custom?.lines[0];
-  s.reply(
-    first === undefined
-      ? formatEhloReply({ domain: s.options.hostname, greeting, capabilities })
-      : formatEhloReply({ domain: first, greeting: '', capabilities }),
-  );
+  s.reply({ code: 250, lines: [custom?.lines[0] ?? greeting, ...offer.lines] }, false);
 }

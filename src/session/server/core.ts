@@ -7,7 +7,7 @@ import type { ParseCommandOptions } from '../../protocol/commands.js';
 import type { Capabilities } from '../../protocol/ehlo.js';
 import { LineReader } from '../../protocol/line-reader.js';
 import { Replies } from '../../protocol/replies.js';
-import type { Reply } from '../../protocol/reply.js';
+import { encodeReply, type Reply } from '../../protocol/reply.js';
 import type { ResetReason, ServerEvent } from '../server-events.js';
 import type { ResolvedServerOptions } from '../server-options.js';
 import type { Refusal } from './refusals.js';
@@ -51,6 +51,8 @@ export class SessionCore {
   constructor(
     readonly options: ResolvedServerOptions,
     secure: boolean,
+    /** Called with every command line read (AUTH responses included), without its CRLF. */
+    readonly traceCommand: ((line: Uint8Array) => void) | undefined,
   ) {
     this.secure = secure;
     this.lines = new LineReader({
@@ -105,13 +107,15 @@ export class SessionCore {
     return event;
   }
 
-  reply(r: Reply): void {
+  /** Sends `r`; `cached` false for a reply made for this session alone (encoded, not remembered). */
+  reply(r: Reply, cached = true): void {
     if (r.code >= 400) this.failures++;
-    this.emit(this.replyEvent(r));
+    this.emit(this.replyEvent(r, cached));
   }
 
-  replyEvent(r: Reply): ServerEvent {
-    return { type: 'reply', reply: r, wire: wireOf(r, this.enhancedCodes) };
+  replyEvent(r: Reply, cached = true): ServerEvent {
+    const enhanced = this.enhancedCodes;
+    return { type: 'reply', reply: r, wire: cached ? wireOf(r, enhanced) : encodeReply(r, { enhanced }) };
   }
 
   /** Refuses with the refusal's reply; a client error counts, and too many close the session. */

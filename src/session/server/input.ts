@@ -53,7 +53,7 @@ function readLine(s: SessionCore, input: Input): boolean {
     s.lines.push(chunk);
     return true;
   }
-  if (line.type === 'line') s.options.traceCommand?.(line.bytes);
+  if (line.type === 'line') s.traceCommand?.(line.bytes);
   if (input.type === 'auth-response') authResponse(s, input.mechanism, line);
   else if (line.type === 'too-long') s.refuse(Refusals.lineTooLong);
   else if (line.bareLf) s.refuse(Refusals.bareLineFeed);
