@@ -133,6 +133,19 @@ for (const n of [1, 2]) {
   };
 }
 
+// BENCH_BEFORE=DIR, another build's dist/ directory, adds 'esmtp before': that build's `esmtp
+// serve`, run in the same alternating rounds as the rest, to measure a change before and after.
+export const BEFORE = process.env.BENCH_BEFORE;
+if (BEFORE !== undefined) {
+  SERVERS['esmtp before'] = {
+    ...SERVERS.esmtp,
+    command: (port) => {
+      const [program, [, ...args]] = SERVERS.esmtp.command(port);
+      return [program, [join(BEFORE, 'cli.js'), ...args]];
+    },
+  };
+}
+
 /** Starts a server contender; resolves once it accepts connections. */
 export async function startServer(name) {
   const spec = SERVERS[name];

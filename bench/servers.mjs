@@ -4,7 +4,7 @@
 //   node bench/servers.mjs --smoke    a few messages of each workload; checks delivery only
 //   node bench/servers.mjs small many only the workloads named (small, large, huge, many)
 import os from 'node:os';
-import { fmt, manyConnections, median, rounds as roundsOf, smtpSource, table } from './lib.mjs';
+import { BEFORE, fmt, manyConnections, median, rounds as roundsOf, smtpSource, table } from './lib.mjs';
 
 const smoke = process.argv.includes('--smoke');
 const named = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -22,7 +22,9 @@ console.log(
   `esmtp server bench: ${os.cpus().length} cores, Node ${process.version}, ${ROUNDS} round(s), medians${smoke ? ' (smoke run)' : ''}`,
 );
 // The two Node floors are not servers: they show what Node's sockets alone cost (peers/node-floor.mjs).
+const before = BEFORE === undefined ? [] : ['esmtp before'];
 const servers = [
+  ...before,
   'esmtp',
   'smtp-server',
   'aiosmtpd',
@@ -52,7 +54,7 @@ const huge =
   })));
 const many =
   wanted('many') &&
-  (await rounds(['esmtp', 'smtp-server'], async (s) => {
+  (await rounds([...before, 'esmtp', 'smtp-server'], async (s) => {
     const start = process.hrtime.bigint();
     await manyConnections(s.port, CONNECTIONS, PER_CONNECTION);
     return { count: CONNECTIONS * PER_CONNECTION, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
@@ -100,7 +102,7 @@ if (many) {
   console.log(
     table(
       ['server', 'msg/s', 'ratio to smtp-server', 'CPU µs/msg', 'peak RSS MB'],
-      ['esmtp', 'smtp-server'].map((n) => [
+      [...before, 'esmtp', 'smtp-server'].map((n) => [
         n,
         fmt(rate(many, n)),
         vs(many, n),
