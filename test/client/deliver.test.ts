@@ -35,6 +35,13 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
   let busyConnections = 0;
   let drops: Server;
   let literalDelivered: Delivered[];
+  /** The server names (SNI) the TLS MX and the literal's server were asked for. */
+  const tlsNames: string[] = [];
+  const literalNames: string[] = [];
+  const recordName = (names: string[]) => (name: string) => {
+    names.push(name);
+    return undefined; // the default certificate
+  };
 
   beforeAll(async () => {
     port = await freePort();
@@ -88,9 +95,14 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
       tls: { ...localhost, maxVersion: 'TLSv1.1', minVersion: 'TLSv1' },
     });
     oldTlsDelivered = oldTls.delivered;
-    const tls = collectingServer({ hostname: 'mx-tls.test', tls: certificateFor('mx-tls.test') });
+    const tls = collectingServer({
+      hostname: 'mx-tls.test',
+      tls: { ...certificateFor('mx-tls.test'), sni: recordName(tlsNames) },
+    });
     tlsDelivered = tls.delivered;
-    const literalTls = collectingServer({ tls: certificateFor(LITERAL_TLS) });
+    const literalTls = collectingServer({
+      tls: { ...certificateFor(LITERAL_TLS), sni: recordName(literalNames) },
+    });
     literalDelivered = literalTls.delivered;
     const listening: [SmtpServer, string][] = [
       [collecting.server, GOOD],
@@ -344,6 +356,17 @@ describeWithPeer('dnsmasq', dnsmasqProgram, (program) => {
       secure: true,
     });
     expect(literalDelivered).toHaveLength(1);
+    expect(literalNames).toEqual([]); // an address is no server name: no SNI
+  });
+
+  it('opportunistic TLS to an address literal sends no SNI; to an MX, its name', async () => {
+    literalNames.length = tlsNames.length = 0;
+    const literal = await deliver({ from: 'a@sender.test', to: [`y@[${LITERAL_TLS}]`] }, MESSAGE, options());
+    expect(only(literal.recipients)).toMatchObject({ status: 'delivered', secure: true });
+    expect(literalNames).toEqual([]);
+    const named = await deliver({ from: 'a@sender.test', to: ['s@tls.test'] }, MESSAGE, options());
+    expect(only(named.recipients)).toMatchObject({ status: 'delivered', secure: true });
+    expect(tlsNames).toEqual(['mx-tls.test']);
   });
 
   it('opportunistic TLS encrypts without checking the certificate, and falls back to cleartext when TLS fails', async () => {
