@@ -11,7 +11,7 @@ import { EsmtpError, SmtpError } from '../protocol/errors.js';
 import { Replies } from '../protocol/replies.js';
 import { type Reply, reply } from '../protocol/reply.js';
 import type { ServerEvent } from '../session/server-events.js';
-import { ServerSession } from '../session/server-session.js';
+import { type ServerSession, sessionWithResolvedOptions } from '../session/server-session.js';
 import { serverChannels } from '../tracing/channels.js';
 import { WireTrace } from '../tracing/wire.js';
 import type { Transport } from '../transport/transport.js';
@@ -86,7 +86,7 @@ export class Connection<State> implements Viewed {
       () => this.running, // a hook is running: the client is not the slow one
     );
     const starttls = settings.tls !== undefined && o.secure !== true && transport.startTls !== undefined;
-    this.session = ServerSession.resolved(
+    this.session = sessionWithResolvedOptions(
       starttls ? settings.session.starttls : settings.session.plain,
       transport.secure || o.secure === true,
       (line) => {

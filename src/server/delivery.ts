@@ -78,17 +78,24 @@ export class Delivery {
 
 /** The Readable `onData` gets: it tells its delivery when it is read from and when destroyed. */
 class MessageStream extends Readable {
-  constructor(private readonly delivery: Delivery) {
+  // Truly private: the hook holds this object, and may set properties of its own on it.
+  readonly #delivery: Delivery;
+
+  constructor(delivery: Delivery) {
     super();
+    this.#delivery = delivery;
   }
 
   override _read(): void {
-    this.delivery.readAgain();
+    this.#delivery.readAgain();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.delivery.destroyed();
-    callback(error);
+    try {
+      this.#delivery.destroyed();
+    } finally {
+      callback(error);
+    }
   }
 }
 

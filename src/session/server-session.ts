@@ -22,7 +22,7 @@ import {
   type ServerSessionOptions,
 } from './server-options.js';
 
-/** Options resolved already, handed from `ServerSession.resolved()` to the constructor it calls. */
+/** Options resolved already, handed from `sessionWithResolvedOptions()` to the constructor it calls. */
 let resolving: ResolvedServerOptions | undefined;
 
 /**
@@ -33,31 +33,16 @@ let resolving: ResolvedServerOptions | undefined;
  * ends the session with `shutdown()`.
  */
 export class ServerSession {
-  /** The options given, with every default filled in. */
+  /**
+   * The options it runs with, every default filled in. Those of an `SmtpServer`'s sessions are
+   * one object, resolved once, and their `traceCommand` is the connection's own, not this one.
+   */
   readonly options: ResolvedServerOptions;
   private readonly s: SessionCore;
 
   constructor(options: ServerSessionOptions) {
     this.options = resolving ?? resolveServerOptions(options);
     this.s = new SessionCore(this.options, options.secure ?? false, options.traceCommand);
-  }
-
-  /**
-   * @internal A session from options resolved already: a server resolves them once for all its
-   * connections (and what EHLO offers is then worked out once too). Each connection gives its own
-   * `secure` and `traceCommand`; `options.traceCommand` is the resolved options' own.
-   */
-  static resolved(
-    options: ResolvedServerOptions,
-    secure: boolean,
-    traceCommand?: (line: Uint8Array) => void,
-  ): ServerSession {
-    resolving = options;
-    try {
-      return new ServerSession({ hostname: options.hostname, secure, traceCommand });
-    } finally {
-      resolving = undefined;
-    }
   }
 
   /** The 220 greeting to send once the connection is accepted. */
@@ -198,5 +183,23 @@ export class ServerSession {
   /** Authentication failed: 535 5.7.8 (or `refusal`), and 421 once there were too many failures. */
   authFailed(refusal: Reply = AuthReplies.failed): void {
     auth.authFailed(this.s, refusal);
+  }
+}
+
+/**
+ * A session from options resolved already: a server resolves them once for all its connections
+ * (and what EHLO offers is then worked out once too). Each connection gives its own `secure` and
+ * `traceCommand`; the session's `options` are the shared object. Not exported by the package.
+ */
+export function sessionWithResolvedOptions(
+  options: ResolvedServerOptions,
+  secure: boolean,
+  traceCommand?: (line: Uint8Array) => void,
+): ServerSession {
+  resolving = options;
+  try {
+    return new ServerSession({ hostname: options.hostname, secure, traceCommand });
+  } finally {
+    resolving = undefined;
   }
 }

@@ -99,3 +99,15 @@ describe('an onData hook that stops reading is answered at once (the rest is rea
     expect(codes).toEqual([250, 250]);
   });
 });
+
+describe("the message stream is the hook's to use", () => {
+  it('a hook may set properties of its own on it (the server keeps its own out of reach)', async () => {
+    let read = 0;
+    const codes = await sendTwice(async (message) => {
+      Object.assign(message, { delivery: { id: 1 }, readAgain: 0, destroyed: false });
+      for await (const chunk of message) read += (chunk as Uint8Array).length;
+    });
+    expect(codes).toEqual([250, 250]);
+    expect(read).toBeGreaterThan(BIG.length);
+  });
+});
