@@ -38,6 +38,8 @@ export function parseReleaseTarget(text: string): ReleaseTarget {
  * a caught message to addresses a page or a script chose.
  */
 export function releaseRecipients(body: unknown, original: readonly string[]): string[] {
+  // A file put in the Maildir by hand, with neither an envelope nor To or Cc: nobody to send to.
+  if (original.length === 0) throw new HttpError(409, 'the message has no recipients to release it to');
   const to = (body as { to?: unknown } | null)?.to;
   if (to === undefined) return [...original];
   const list = typeof to === 'string' ? [to] : to;
